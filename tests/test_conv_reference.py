@@ -1,0 +1,100 @@
+"""The vectorized reference in the source notebook agrees with plain loops on awkward shapes."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import loop_oracle as loops
+
+TOLERANCE = 1e-10
+
+
+@st.composite
+def conv_problems(draw):
+    f = draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3))
+    pad = draw(st.integers(0, 2))
+    # Any size the formula accepts, square or not, divisible by the stride or not.
+    n_H = draw(st.integers(max(1, f - 2 * pad), 9))
+    n_W = draw(st.integers(max(1, f - 2 * pad), 9))
+    m, n_C_prev, n_C = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    A_prev = rng.standard_normal((m, n_H, n_W, n_C_prev))
+    W = rng.standard_normal((f, f, n_C_prev, n_C))
+    b = rng.standard_normal((1, 1, 1, n_C))
+    return A_prev, W, b, {"stride": stride, "pad": pad}, rng
+
+
+@st.composite
+def pool_problems(draw):
+    f = draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3))
+    n_H, n_W = draw(st.integers(f, 9)), draw(st.integers(f, 9))
+    m, n_C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    # Continuous random values: window maxima are unique (no ties) with probability 1.
+    A_prev = rng.standard_normal((m, n_H, n_W, n_C))
+    return A_prev, {"f": f, "stride": stride}, draw(st.sampled_from(["max", "average"])), rng
+
+
+def assert_close(actual, expected):
+    assert actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=TOLERANCE)
+
+
+@settings(max_examples=150, deadline=None)
+@given(conv_problems())
+def test_conv_forward_and_backward_agree_with_loops(conv_reference, problem):
+    A_prev, W, b, hparameters, rng = problem
+    Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
+    expected_Z, _ = loops.conv_forward(A_prev, W, b, hparameters)
+    assert_close(Z, expected_Z)
+
+    dZ = rng.standard_normal(Z.shape)
+    for actual, expected in zip(conv_reference.conv_backward(dZ, cache), loops.conv_backward(dZ, cache)):
+        assert_close(actual, expected)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pool_problems())
+def test_pool_forward_and_backward_agree_with_loops(conv_reference, problem):
+    A_prev, hparameters, mode, rng = problem
+    A, cache = conv_reference.pool_forward(A_prev, hparameters, mode=mode)
+    assert_close(A, loops.pool_forward(A_prev, hparameters, mode=mode)[0])
+
+    dA = rng.standard_normal(A.shape)
+    assert_close(
+        conv_reference.pool_backward(dA, cache, mode=mode), loops.pool_backward(dA, cache, mode=mode)
+    )
+
+
+def test_reference_keeps_its_inputs_and_cache_contract(conv_reference):
+    rng = np.random.default_rng(7)
+    A_prev, W, b = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal((1, 1, 1, 4))
+    hparameters = {"stride": 2, "pad": 1}
+    copies = [A_prev.copy(), W.copy(), b.copy()]
+    Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
+    assert isinstance(cache, tuple) and cache[0] is A_prev and cache[1] is W and cache[3] == hparameters
+    conv_reference.conv_backward(np.ones_like(Z), cache)
+    for original, copy in zip([A_prev, W, b], copies):
+        np.testing.assert_array_equal(original, copy)
+
+
+def test_conv_backward_matches_numeric_gradient(conv_reference):
+    rng = np.random.default_rng(3)
+    A_prev, W, b = rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal((1, 1, 1, 3))
+    hparameters = {"stride": 2, "pad": 1}
+    Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
+    dZ = rng.standard_normal(Z.shape)
+    dA_prev, dW, db = conv_reference.conv_backward(dZ, cache)
+    for array, gradient in [(A_prev, dA_prev), (W, dW), (b, db)]:
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + 1e-6
+            plus = np.sum(conv_reference.conv_forward(A_prev, W, b, hparameters)[0] * dZ)
+            array[index] = saved - 1e-6
+            minus = np.sum(conv_reference.conv_forward(A_prev, W, b, hparameters)[0] * dZ)
+            array[index] = saved
+            numeric[index] = (plus - minus) / 2e-6
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-7)

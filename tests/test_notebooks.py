@@ -1,0 +1,42 @@
+"""The source notebook runs clean with every public test passing; the release fails them helpfully."""
+
+import shutil
+
+import pytest
+
+from autograder.course import release_dir, source_dir
+from autograder.execute import run_notebook
+from autograder.notebook import graded_cells, read_notebook
+
+ASSIGNMENT = "conv_step_by_step"
+
+
+def public_test_ids(nb) -> list[str]:
+    return [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in nb.cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "").endswith("_public_test")
+    ]
+
+
+@pytest.mark.slow
+def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path):
+    folder = shutil.copytree(source_dir(ASSIGNMENT), tmp_path / ASSIGNMENT)
+    run = run_notebook(folder / f"{ASSIGNMENT}.ipynb")
+    assert run.errors == []
+    expected = len(public_test_ids(run.notebook))
+    assert expected >= len(graded_cells(run.notebook))
+    assert run.outputs_text().count("All tests passed") == expected
+
+
+@pytest.mark.slow
+def test_release_notebook_public_tests_fail_with_messages_without_killing_the_kernel(tmp_path):
+    folder = shutil.copytree(release_dir(ASSIGNMENT), tmp_path / ASSIGNMENT)
+    run = run_notebook(folder / f"{ASSIGNMENT}.ipynb", allow_errors=True)
+    failed = {error.grade_id: error for error in run.errors}
+    for grade_id in public_test_ids(run.notebook):
+        assert grade_id in failed, f"{grade_id} passed on an unimplemented stub"
+        assert "not implemented" in failed[grade_id].evalue.lower()
+    # The kernel survived to the last cell: every code cell after the first error still ran.
+    code_cells = [cell for cell in run.notebook.cells if cell.cell_type == "code"]
+    assert all(cell.get("execution_count") for cell in code_cells)
