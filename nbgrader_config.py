@@ -27,3 +27,28 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Instructors on a shared JupyterHub set their exchange here (nbgrader's default is /srv/nbgrader/exchange).
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(COURSE_ROOT, "exchange"))
+
+# `nbgrader autograde` grades with the sandboxed engine instead of running the notebook in a
+# kernel beside the tests (see autograder/nbgrader_plugin.py); the rest of nbgrader's pipeline
+# (saving grades, late penalties, metadata checks) is unchanged.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from autograder.nbgrader_plugin import SandboxedGrading  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    SandboxedGrading,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.SandboxedGrading.results_directory = os.path.join(COURSE_ROOT, "grades")

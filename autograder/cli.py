@@ -41,6 +41,35 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.batch import grade_all
+    from autograder.runtime import RuntimePolicy
+
+    submitted = args.submitted or COURSE_ROOT / "submitted"
+    out = args.out or COURSE_ROOT / "grades" / args.assignment
+    if not submitted.is_dir():
+        console.print(f"[red]no submissions folder {submitted}")
+        return 2
+    results = grade_all(args.assignment, submitted, out, jobs=args.jobs, policy=RuntimePolicy(factor=args.runtime_factor))
+    print_grade_table(results)
+    console.print(f"results: {out}/<student_id>/results.json and {out / 'grades.csv'}")
+    return 0
+
+
+def print_grade_table(results) -> None:
+    from rich.table import Table
+
+    functions = list(dict.fromkeys(test.function for result in results for test in result.tests))
+    table = Table(title="grades")
+    for column in ["student", *functions, "total", "problem"]:
+        table.add_column(column, overflow="fold")
+    for result in results:
+        totals = result.by_function()
+        cells = [f"{totals[name][0]:g}/{totals[name][1]:g}" if name in totals else "-" for name in functions]
+        table.add_row(result.student_id, *cells, f"{result.score:g}/{result.max_score:g}", result.problem[:60])
+    console.print(table)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     args.assignments = ASSIGNMENTS
     status = cmd_release(args)
@@ -59,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run the source notebook; all public tests must pass")
     check.add_argument("assignments", nargs="*", default=ASSIGNMENTS)
     check.set_defaults(run=cmd_check)
+
+    grade = commands.add_parser("grade", help="grade submitted notebooks with the hidden tests, in the sandbox")
+    grade.add_argument("assignment")
+    grade.add_argument("--submitted", type=Path, help="nbgrader's submitted folder (default: the course's)")
+    grade.add_argument("--out", type=Path, help="where results go (default: grades/<assignment>)")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: every core)")
+    grade.add_argument("--runtime-factor", type=float, default=10.0,
+                       help="allowed CPU time as a multiple of the reference's (default 10)")
+    grade.set_defaults(run=cmd_grade)
 
     demo = commands.add_parser("demo", help="release, check and grade the bundled example submissions")
     demo.set_defaults(run=cmd_demo)
