@@ -36,8 +36,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         if run.errors:
             failures += 1
             for error in run.errors:
-                console.print(f"[red]{assignment}: cell {error.index} ({error.grade_id}): {error.ename}: {error.evalue}")
-        console.print(f"{assignment}: source notebook ran, {passed} public test cells passed, {len(run.errors)} errors")
+                console.print(
+                    f"[red]{assignment}: cell {error.index} ({error.grade_id}): {error.ename}: {error.evalue}"
+                )
+        console.print(
+            f"{assignment}: source notebook ran, {passed} public test cells passed, {len(run.errors)} errors"
+        )
     return 1 if failures else 0
 
 
@@ -50,7 +54,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not submitted.is_dir():
         console.print(f"[red]no submissions folder {submitted}")
         return 2
-    results = grade_all(args.assignment, submitted, out, jobs=args.jobs, policy=RuntimePolicy(factor=args.runtime_factor))
+    results = grade_all(
+        args.assignment, submitted, out, jobs=args.jobs, policy=RuntimePolicy(factor=args.runtime_factor)
+    )
     print_grade_table(results)
     console.print(f"results: {out}/<student_id>/results.json and {out / 'grades.csv'}")
     return 0
@@ -66,7 +72,9 @@ def print_grade_table(results) -> None:
     for result in results:
         totals = result.by_function()
         cells = [f"{totals[name][0]:g}/{totals[name][1]:g}" if name in totals else "-" for name in functions]
-        table.add_row(result.student_id, *cells, f"{result.score:g}/{result.max_score:g}", result.problem[:60])
+        table.add_row(
+            result.student_id, *cells, f"{result.score:g}/{result.max_score:g}", result.problem[:60]
+        )
     console.print(table)
 
 
@@ -89,13 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("assignments", nargs="*", default=ASSIGNMENTS)
     check.set_defaults(run=cmd_check)
 
-    grade = commands.add_parser("grade", help="grade submitted notebooks with the hidden tests, in the sandbox")
+    grade = commands.add_parser(
+        "grade", help="grade submitted notebooks with the hidden tests, in the sandbox"
+    )
     grade.add_argument("assignment")
     grade.add_argument("--submitted", type=Path, help="nbgrader's submitted folder (default: the course's)")
     grade.add_argument("--out", type=Path, help="where results go (default: grades/<assignment>)")
     grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: every core)")
-    grade.add_argument("--runtime-factor", type=float, default=10.0,
-                       help="allowed CPU time as a multiple of the reference's (default 10)")
+    grade.add_argument(
+        "--runtime-factor",
+        type=float,
+        default=10.0,
+        help="allowed CPU time as a multiple of the reference's (default 10)",
+    )
     grade.set_defaults(run=cmd_grade)
 
     demo = commands.add_parser("demo", help="release, check and grade the bundled example submissions")

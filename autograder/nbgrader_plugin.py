@@ -69,8 +69,11 @@ def write_feedback_cells(nb: nbformat.NotebookNode, result: SubmissionResult) ->
             continue
         function = grade_id.removesuffix(HIDDEN_TESTS_SUFFIX)
         tests = [test for test in result.tests if test.function == function]
-        lines = [f"{'PASS' if test.score == test.max_score else 'FAIL'} {test.name} "
-                 f"({test.score:g}/{test.max_score:g}){': ' + test.output if test.output else ''}" for test in tests]
+        lines = [
+            f"{'PASS' if test.score == test.max_score else 'FAIL'} {test.name} "
+            f"({test.score:g}/{test.max_score:g}){': ' + test.output if test.output else ''}"
+            for test in tests
+        ]
         if result.problem:
             lines.insert(0, f"Problem with this submission: {result.problem}")
         score = sum(test.score for test in tests)

@@ -13,8 +13,13 @@ from autograder.course import COURSE_ROOT
 def generate_release(assignment: str, root: Path = COURSE_ROOT) -> Path:
     """Run `nbgrader generate_assignment` for the course at `root`; returns the release folder."""
     command = [
-        sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-        "--force", f"--CourseDirectory.root={root}",
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        assignment,
+        "--force",
+        f"--CourseDirectory.root={root}",
         f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}",
     ]
     completed = subprocess.run(command, cwd=root, capture_output=True, text=True, env=nbgrader_environment())

@@ -84,7 +84,9 @@ def write_results_json(result: SubmissionResult, out_dir: Path) -> Path:
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> Path:
-    functions = sorted({test.function for result in results for test in result.tests}, key=_function_order(results))
+    functions = sorted(
+        {test.function for result in results for test in result.tests}, key=_function_order(results)
+    )
     with path.open("w", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(["student_id", "score", "max_score", *functions, "problem"])

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.notebook import graded_cells, read_notebook
+from autograder.notebook import graded_cells, graded_name, read_notebook
 
 
 @dataclass
@@ -26,7 +26,9 @@ class Submission:
 def load_submission(student_id: str, notebook_path: Path) -> Submission:
     """Read a submitted notebook; raises NotebookError with a reason when it is unusable."""
     nb = read_notebook(notebook_path)
-    return Submission(student_id, Path(notebook_path), graded_cells(nb), notebook_imports(nb), submission_digest(nb))
+    return Submission(
+        student_id, Path(notebook_path), graded_cells(nb), notebook_imports(nb), submission_digest(nb)
+    )
 
 
 def submission_digest(nb) -> str:
@@ -42,7 +44,7 @@ def notebook_imports(nb) -> str:
     cells find the modules the student imported at the top of the notebook."""
     statements = []
     for cell in nb.cells:
-        if cell.get("cell_type") != "code":
+        if cell.get("cell_type") != "code" or graded_name(cell):
             continue
         source = "\n".join(
             line for line in cell.get("source", "").splitlines() if not line.lstrip().startswith(("%", "!"))
@@ -53,8 +55,23 @@ def notebook_imports(nb) -> str:
             continue
         for node in tree.body:
             if isinstance(node, ast.Import | ast.ImportFrom) and not _is_local(node):
-                statements.append(f"try:\n    {ast.unparse(node)}\nexcept Exception:\n    pass")
+                statements.append(ast.unparse(node))
     return "\n".join(statements)
+
+
+def imports_for(cell_source: str, imports: str) -> str:
+    """The import statements a cell needs: those binding a name the cell uses. Importing
+    everything (matplotlib, say) in every sandboxed session would cost a second per notebook."""
+    try:
+        used = {node.id for node in ast.walk(ast.parse(cell_source)) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return ""  # the cell fails to load anyway, with its own error
+    needed = []
+    for statement in ast.parse(imports).body:
+        bound = {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+        if bound & used:
+            needed.append(f"try:\n    {ast.unparse(statement)}\nexcept Exception:\n    pass")
+    return "\n".join(needed)
 
 
 def _is_local(node: ast.stmt) -> bool:

@@ -1,10 +1,9 @@
 """The vectorized reference in the source notebook agrees with plain loops on awkward shapes."""
 
+import loop_oracle as loops
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import loop_oracle as loops
 
 TOLERANCE = 1e-10
 
@@ -70,7 +69,11 @@ def test_pool_forward_and_backward_agree_with_loops(conv_reference, problem):
 
 def test_reference_keeps_its_inputs_and_cache_contract(conv_reference):
     rng = np.random.default_rng(7)
-    A_prev, W, b = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal((1, 1, 1, 4))
+    A_prev, W, b = (
+        rng.standard_normal((2, 5, 6, 3)),
+        rng.standard_normal((3, 3, 3, 4)),
+        rng.standard_normal((1, 1, 1, 4)),
+    )
     hparameters = {"stride": 2, "pad": 1}
     copies = [A_prev.copy(), W.copy(), b.copy()]
     Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
@@ -82,7 +85,11 @@ def test_reference_keeps_its_inputs_and_cache_contract(conv_reference):
 
 def test_conv_backward_matches_numeric_gradient(conv_reference):
     rng = np.random.default_rng(3)
-    A_prev, W, b = rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal((1, 1, 1, 3))
+    A_prev, W, b = (
+        rng.standard_normal((2, 5, 4, 2)),
+        rng.standard_normal((3, 3, 2, 3)),
+        rng.standard_normal((1, 1, 1, 3)),
+    )
     hparameters = {"stride": 2, "pad": 1}
     Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
     dZ = rng.standard_normal(Z.shape)

@@ -6,7 +6,7 @@ import pytest
 
 from autograder.course import release_dir, source_dir
 from autograder.execute import run_notebook
-from autograder.notebook import graded_cells, read_notebook
+from autograder.notebook import graded_cells
 
 ASSIGNMENT = "conv_step_by_step"
 

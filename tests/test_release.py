@@ -15,10 +15,7 @@ ASSIGNMENTS = ["conv_step_by_step"]
 
 def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
     """What matters of a notebook: cell types, sources and nbgrader metadata, not volatile ids."""
-    return [
-        (cell.cell_type, cell.source, cell.get("metadata", {}).get("nbgrader"))
-        for cell in nb.cells
-    ]
+    return [(cell.cell_type, cell.source, cell.get("metadata", {}).get("nbgrader")) for cell in nb.cells]
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -39,9 +36,9 @@ def test_committed_release_matches_a_fresh_generate_assignment(regenerated):
     assert committed_files == fresh_files, "release/ is stale: run `autograder release` and commit it"
     for relative in fresh_files:
         if relative.suffix == ".ipynb":
-            assert comparable(read_notebook(committed / relative)) == comparable(read_notebook(fresh / relative)), (
-                f"{relative} differs from what nbgrader generates from source/: regenerate the release"
-            )
+            assert comparable(read_notebook(committed / relative)) == comparable(
+                read_notebook(fresh / relative)
+            ), f"{relative} differs from what nbgrader generates from source/: regenerate the release"
         else:
             assert (committed / relative).read_bytes() == (fresh / relative).read_bytes(), relative
 

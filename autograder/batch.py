@@ -1,0 +1,109 @@
+"""Grade a folder of submissions on every core, with a progress bar; every student gets a row."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from autograder.grade import GradingContext, grade_submission
+from autograder.results import SubmissionResult, write_grades_csv, write_results_json
+from autograder.runtime import RuntimePolicy
+
+
+@dataclass(frozen=True)
+class Job:
+    student_id: str
+    notebook: Path | None  # None: nothing to grade was found
+    problem: str = ""
+
+
+def find_submissions(submitted: Path, assignment: str) -> list[Job]:
+    """nbgrader's layout: submitted/<student_id>/<assignment>/<assignment>.ipynb."""
+    jobs = []
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        folder = student_dir / assignment
+        preferred = folder / f"{assignment}.ipynb"
+        notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+        if preferred.exists():
+            jobs.append(Job(student_dir.name, preferred))
+        elif len(notebooks) == 1:
+            jobs.append(Job(student_dir.name, notebooks[0]))
+        else:
+            reason = (
+                "no notebook"
+                if not notebooks
+                else f"{len(notebooks)} notebooks and none named {preferred.name}"
+            )
+            jobs.append(Job(student_dir.name, None, f"{reason} in {folder}"))
+    return jobs
+
+
+_context: GradingContext | None = None
+
+
+def _start_worker(assignment: str, policy: RuntimePolicy) -> None:
+    global _context
+    _context = GradingContext(assignment, policy)
+
+
+def _grade(job: Job) -> SubmissionResult:
+    try:
+        return grade_submission(_context, job.student_id, job.notebook, problem=job.problem)
+    except Exception:  # a grader bug must not cost the batch: record it on the row
+        return SubmissionResult(
+            job.student_id,
+            _context.assignment,
+            problem="internal grader error: " + traceback.format_exc(limit=3).splitlines()[-1],
+        )
+
+
+def grade_all(
+    assignment: str,
+    submitted: Path,
+    out: Path,
+    jobs: int | None = None,
+    policy: RuntimePolicy | None = None,
+    show_progress: bool = True,
+) -> list[SubmissionResult]:
+    """Grade every submission; write OUT/<student>/results.json and OUT/grades.csv."""
+    work = find_submissions(submitted, assignment)
+    out.mkdir(parents=True, exist_ok=True)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
+    results: list[SubmissionResult] = []
+    progress = Progress(
+        TextColumn("grading {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not show_progress,
+    )
+    with (
+        progress,
+        ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(assignment, policy or RuntimePolicy()),
+        ) as pool,
+    ):
+        task = progress.add_task(assignment, total=len(work))
+        futures = {pool.submit(_grade, job): job for job in work}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # the worker process itself died
+                result = SubmissionResult(
+                    job.student_id, assignment, problem=f"grading process failed: {error!r}"
+                )
+            write_results_json(result, out)
+            results.append(result)
+            progress.advance(task)
+    write_grades_csv(results, out / "grades.csv")
+    return sorted(results, key=lambda r: r.student_id)

@@ -1,0 +1,61 @@
+"""Comparisons for hidden tests whose failure messages name the case, never the hidden data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Mismatch(AssertionError):
+    """A student's result is wrong; the message is the feedback the student reads."""
+
+
+def expect_tuple(value: Any, length: int, what: str, case: str) -> tuple:
+    if not isinstance(value, tuple | list) or len(value) != length:
+        raise Mismatch(f"{case}: {what} should return a tuple of {length} values, got {describe(value)}")
+    return tuple(value)
+
+
+def expect_array(
+    actual: Any, expected: np.ndarray, what: str, case: str, rtol: float = 1e-6, atol: float = 1e-8
+) -> None:
+    """Full-array comparison: type, then shape, then every value."""
+    if not isinstance(actual, np.ndarray):
+        raise Mismatch(f"{case}: {what} should be a numpy array, got {describe(actual)}")
+    if actual.shape != expected.shape:
+        raise Mismatch(f"{case}: {what} has shape {actual.shape} but should have shape {expected.shape}")
+    if actual.dtype.kind not in "biuf":
+        raise Mismatch(f"{case}: {what} should hold real numbers, got dtype {actual.dtype}")
+    if expected.dtype.kind == "b":
+        wrong = int(np.count_nonzero(actual.astype(bool) != expected))
+        if wrong:
+            raise Mismatch(f"{case}: {what} is wrong at {wrong} of {expected.size} positions")
+        return
+    actual = actual.astype(float)
+    if not np.all(np.isfinite(actual)):
+        raise Mismatch(f"{case}: {what} contains NaN or infinity")
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol):
+        error = float(np.max(np.abs(actual - expected)))
+        wrong = int(np.count_nonzero(~np.isclose(actual, expected, rtol=rtol, atol=atol)))
+        raise Mismatch(
+            f"{case}: {what} values differ at {wrong} of {expected.size} positions, max abs error {error:.3g}"
+        )
+
+
+def expect_scalar(actual: Any, expected: float, what: str, case: str, rtol: float = 1e-6) -> None:
+    array = np.asarray(actual) if isinstance(actual, int | float | np.generic | np.ndarray) else None
+    if array is None or array.size != 1 or array.dtype.kind not in "iuf":
+        raise Mismatch(f"{case}: {what} should be a single number, got {describe(actual)}")
+    value = float(array.reshape(()))
+    if not np.isclose(value, expected, rtol=rtol, atol=1e-9):
+        raise Mismatch(f"{case}: {what} differs from the expected value by {abs(value - expected):.3g}")
+
+
+def describe(value: Any) -> str:
+    """A short, data-free description of a returned value."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"a {type(value).__name__}"

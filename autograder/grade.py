@@ -1,0 +1,99 @@
+"""Grade one submission: run the hidden pytest suite against it, student code in the sandbox."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from autograder.course import grader_tests_dir
+from autograder.notebook import NotebookError
+from autograder.pytest_plugin import GradingPlugin
+from autograder.reference import load_reference, reference_cells
+from autograder.results import SubmissionResult
+from autograder.runtime import RuntimeJudge, RuntimePolicy
+from autograder.sandbox import Sandbox
+from autograder.student import StudentFunctions
+from autograder.submission import load_submission
+
+
+@dataclass
+class GradingContext:
+    """What stays the same across the submissions one grading process handles."""
+
+    assignment: str
+    policy: RuntimePolicy = field(default_factory=RuntimePolicy)
+    tests_dir: Path | None = None
+
+    def __post_init__(self):
+        self.tests_dir = self.tests_dir or grader_tests_dir(self.assignment)
+        self.reference_cells = reference_cells(self.assignment)
+        self.reference = load_reference(self.assignment)
+        self.reference_sandbox = Sandbox()
+        self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
+
+    def close(self) -> None:
+        self.judge.close()
+        self.reference_sandbox.close()
+
+
+def grade_submission(
+    context: GradingContext, student_id: str, notebook: Path | None, problem: str = ""
+) -> SubmissionResult:
+    """Every hidden test runs, whatever the notebook holds: a broken submission fails each test
+    with the reason, so its row still lists every function."""
+    started = time.perf_counter()
+    submission = None
+    if not problem:
+        try:
+            submission = load_submission(student_id, notebook)
+            if not submission.cells:
+                problem = "the notebook has no cells starting with '# GRADED FUNCTION:'"
+        except NotebookError as error:
+            problem = str(error)
+    with Sandbox() as sandbox:
+        student = StudentFunctions(submission, context.reference_cells, sandbox, problem=problem)
+        plugin = GradingPlugin(student, context.reference, context.judge)
+        try:
+            run_pytest(context.tests_dir, plugin)
+        finally:
+            student.close()
+    return SubmissionResult(
+        student_id,
+        context.assignment,
+        plugin.results,
+        time.perf_counter() - started,
+        problem,
+        digest=submission.digest if submission else "",
+    )
+
+
+def run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
+    args = [
+        str(tests_dir),
+        "-c",
+        str(tests_dir / "pytest.ini"),
+        "--rootdir",
+        str(tests_dir),
+        "--assert=plain",  # assertion rewriting would print hidden expected arrays
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:unraisableexception",  # its gc.collect() per session costs more than a test
+        "-p",
+        "no:threadexception",
+        "-p",
+        "no:faulthandler",
+        "-q",
+    ]
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        code = pytest.main(args, plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(
+            f"the hidden tests in {tests_dir} did not run (pytest exit {code}):\n{captured.getvalue()}"
+        )

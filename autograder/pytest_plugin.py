@@ -1,0 +1,98 @@
+"""The seam between pytest and the grader: fixtures for hidden tests, and a collector of points.
+
+Hidden tests are ordinary pytest modules. A module names the graded function it covers with
+`pytestmark = pytest.mark.graded("conv_forward")`; each test carries `@pytest.mark.points(n)`, and
+runtime tests also `@pytest.mark.runtime`. Fixtures: `student` (the submission's functions, run in
+the sandbox), `reference` (the trusted reference, in the grader's process) and `runtime` (scores
+the student's time against the reference's).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from autograder.results import TestResult
+from autograder.runtime import RuntimeJudge
+from autograder.student import StudentFunctions
+
+MARKERS = [
+    "graded(name): the graded function a test module covers",
+    "points(n): points a test is worth",
+    "runtime: a runtime test (tagged 'runtime' instead of 'correctness')",
+]
+
+
+class GradingPlugin:
+    def __init__(self, student: StudentFunctions, reference: types.SimpleNamespace, judge: RuntimeJudge):
+        self._student = student
+        self._reference = reference
+        self._judge = judge
+        self.results: list[TestResult] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for marker in MARKERS:
+            config.addinivalue_line("markers", marker)
+
+    @pytest.fixture
+    def student(self) -> StudentFunctions:
+        return self._student
+
+    @pytest.fixture
+    def reference(self) -> types.SimpleNamespace:
+        return self._reference
+
+    @pytest.fixture
+    def runtime(self, request: pytest.FixtureRequest) -> Callable[..., None]:
+        def check(
+            name: str, args: tuple, kwargs: dict | None = None, verify: Callable[[Any], None] = lambda _: None
+        ):
+            report = self._judge.check(self._student, name, args, kwargs or {}, verify)
+            request.node.user_properties.append(("output", report))
+
+        return check
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if item.get_closest_marker("points") is None or item.get_closest_marker("graded") is None:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: every hidden test needs graded(...) and points(...) markers"
+                )
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self.results.append(self._result(item, report, call))
+
+    def _result(self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo) -> TestResult:
+        points = float(item.get_closest_marker("points").args[0])
+        function = item.get_closest_marker("graded").args[0]
+        kind = "runtime" if item.get_closest_marker("runtime") else "correctness"
+        if report.passed:
+            output = dict(item.user_properties).get("output", "")
+            return TestResult(test_name(item, function), function, kind, points, points, output)
+        return TestResult(test_name(item, function), function, kind, 0.0, points, feedback(call.excinfo))
+
+
+def test_name(item: pytest.Item, function: str) -> str:
+    """`conv_forward: stride 2 pad 0` from `test_stride_2_pad_0`, with the parameter id if any."""
+    base = item.originalname if hasattr(item, "originalname") else item.name
+    words = base.removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{function}: {words}" + (f" [{callspec.id}]" if callspec else "")
+
+
+def feedback(excinfo: pytest.ExceptionInfo | None) -> str:
+    """What the student reads: our own messages verbatim; for anything else only the exception
+    type, since a grader-side exception could otherwise quote hidden data."""
+    if excinfo is None:
+        return "failed"
+    error = excinfo.value
+    if isinstance(error, AssertionError):  # Mismatch, StudentError, or an instructor's assert message
+        return (str(error) or "a check failed")[:1000]
+    return f"the grader could not use the result ({type(error).__name__})"

@@ -1,0 +1,87 @@
+"""Runtime as a scored test: the student's CPU time against the reference's, measured side by side.
+
+Both run in identical sandboxes (single-threaded BLAS) and the grader reads their CPU clocks from
+outside, so nothing the student's process does to its own clocks counts, and a machine busy with
+other work slows both alike. Calls interleave reference and student; the minimum of several runs
+of each is compared. A call that exceeds its budget is killed at once, so a slow submission costs
+the grader little more than the budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from autograder.checks import Mismatch
+from autograder.sandbox import Sandbox
+from autograder.student import PREAMBLE, StudentError, StudentFunctions
+
+
+@dataclass(frozen=True)
+class RuntimePolicy:
+    factor: float = 10.0  # allowed CPU time, as a multiple of the reference's
+    repeats: int = 3
+    slack_seconds: float = 0.003  # per-call allowance so tiny operations do not fail on overhead
+    first_call_factor: float = 3.0  # the first call may also pay one-off costs (imports, caches)
+
+
+class RuntimeJudge:
+    def __init__(self, policy: RuntimePolicy, reference_cells: dict[str, str], sandbox: Sandbox):
+        self.policy = policy
+        self._reference_cells = reference_cells
+        self._sandbox = sandbox
+        self._sessions: dict[str, Any] = {}
+
+    def _reference_session(self, name: str):
+        session = self._sessions.get(name)
+        if session is None:
+            cells = [PREAMBLE, *self._reference_cells.values()]
+            session = self._sandbox.session(cells, target=name, pin=[])
+            self._sessions[name] = session
+        return session
+
+    def _reference_seconds(self, name: str, args: tuple, kwargs: dict) -> float:
+        result = self._reference_session(name).call(name, list(args), dict(kwargs), wall_timeout_s=60.0)
+        if result.status != "ok":
+            raise RuntimeError(f"the reference {name} failed in its sandbox: {result.status} {result.error}")
+        return result.cpu_seconds
+
+    def check(
+        self, student: StudentFunctions, name: str, args: tuple, kwargs: dict, verify: Callable[[Any], None]
+    ) -> str:
+        """Raise Mismatch unless the student's result is right and within the time limit;
+        returns a one-line report of the measured ratio."""
+        policy = self.policy
+        reference = [self._reference_seconds(name, args, kwargs)]
+        budget = policy.factor * reference[0] * policy.first_call_factor + policy.slack_seconds
+        first = student.call(name, args, kwargs, cpu_budget=budget)
+        self._raise_if_over(first, reference, name)
+        try:
+            verify(first.value)
+        except (Mismatch, StudentError) as wrong:
+            raise Mismatch(f"runtime points require a correct result, and this one is not: {wrong}") from None
+        timings = []
+        for _ in range(policy.repeats):
+            reference.append(self._reference_seconds(name, args, kwargs))
+            budget = policy.factor * min(reference) + policy.slack_seconds
+            result = student.call(name, args, kwargs, cpu_budget=budget)
+            self._raise_if_over(result, reference, name)
+            timings.append(result.cpu_seconds)
+        ratio = min(timings) / min(reference)
+        if min(timings) > policy.factor * min(reference) + policy.slack_seconds:
+            raise Mismatch(f"slower than the limit: {ratio:.1f}× the reference, limit {policy.factor:g}×")
+        return f"{ratio:.1f}× the reference's time (limit {policy.factor:g}×)"
+
+    def _raise_if_over(self, result, reference: list[float], name: str) -> None:
+        if result.status == "cpu_limit":
+            ratio = result.cpu_seconds / min(reference)
+            raise Mismatch(
+                f"slower than the limit: stopped after {ratio:.0f}× the reference's time, "
+                f"limit {self.policy.factor:g}× (a vectorized {name} fits easily)"
+            )
+
+    def close(self) -> None:
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()

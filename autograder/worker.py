@@ -1,0 +1,413 @@
+"""The program that runs inside the sandbox: a zygote that forks one child per session.
+
+Importing numpy takes ~0.1 s, and grading runs one session per graded function (so
+that no process ever holds the reference version of the function under test), so
+the zygote imports numpy once and forks a fresh child for every session. The child
+confines itself further (Landlock, no forking, output to a bounded file), executes
+the session's cells in one fresh namespace and answers call requests.
+
+Channels are inherited pipe fds passed by number, never stdin/stdout, so nothing the
+student prints can be taken for a message:
+  requests  grader -> worker   {"op": "session" | "call" | "end" | "shutdown", ...}
+  replies   session child -> grader   {"ok": ..., "stage": "load"} / {"ok": ..., "value": ...}
+  status    zygote -> grader only     {"stage": "ready"} / {"stage": "exit", "exitcode": n, "output": s}
+The session child closes the status fd before running student code, so student code
+can forge replies for its own session but never a zygote status, and whatever it
+leaves in a pipe is drained before the next session. Every request carries a random
+"id" that its reply echoes: a reply cannot be written before its request was sent,
+so answers forged ahead of time (outside the CPU-measured call) are detected.
+
+This file imports only the standard library, numpy and its two siblings wire.py and
+landlock.py; the sandbox copies the three files into a directory of their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import ctypes
+import io
+import linecache
+import os
+import resource
+import shutil
+import signal
+import stat
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+if __package__:
+    from . import landlock, wire
+else:  # run by path inside the sandbox: the siblings sit next to this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import landlock  # type: ignore[no-redef]
+    import wire  # type: ignore[no-redef]
+
+import numpy as np  # noqa: F401  (imported once here, shared by every forked session)
+
+ERROR_CHARS = 500
+TRACEBACK_CHARS = 4000
+OUTPUT_FILE = "output.txt"
+PREAMBLE = "import numpy as np\n"
+STUDENT_CELL = "<student cell>"
+
+
+@dataclass(frozen=True)
+class Config:
+    requests: int
+    replies: int
+    status: int
+    scratch: str
+    output_bytes: int
+    max_message: int
+    read_only: tuple[str, ...]
+
+
+def parse_args(argv: list[str] | None) -> Config:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, required=True)
+    parser.add_argument("--replies", type=int, required=True)
+    parser.add_argument("--status", type=int, required=True)
+    parser.add_argument("--scratch", required=True)
+    parser.add_argument("--output-bytes", type=int, default=1 << 20)
+    parser.add_argument("--max-message", type=int, default=wire.DEFAULT_MAX_SIZE)
+    parser.add_argument("--read-only", action="append", default=[])
+    args = parser.parse_args(argv)
+    return Config(
+        args.requests,
+        args.replies,
+        args.status,
+        args.scratch,
+        args.output_bytes,
+        args.max_message,
+        tuple(args.read_only),
+    )
+
+
+# ---------------------------------------------------------------- zygote
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve sessions until the grader closes the request pipe or asks to shut down."""
+    config = parse_args(argv)
+    harden_zygote()
+    send(config.status, {"stage": "ready", "landlock": landlock.abi_version()})
+    while True:
+        try:
+            request = wire.read_message(config.requests, max_size=config.max_message)
+        except EOFError:
+            return 0
+        except wire.WireError:
+            return 3  # the stream is out of step: the grader restarts the sandbox
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "session":
+            exitcode = run_session(config, request)
+            output = read_output(config)
+            drain(config.requests)
+            clean = clean_up(config)
+            send(config.status, {"stage": "exit", "exitcode": exitcode, "output": output, "clean": clean})
+        elif op == "shutdown":
+            return 0
+        # any other op is a leftover of a session that died before reading it
+
+
+def harden_zygote() -> None:
+    """Keep session children from ptracing us or reading our memory; pid 1 ignores SIGINT."""
+    landlock.set_dumpable(False)
+    landlock.set_no_new_privs()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def send(fd: int, message: dict) -> None:
+    wire.write_message(fd, message)
+
+
+def run_session(config: Config, request: dict) -> int | None:
+    """Fork the session child and wait for it; its exit code (negative: killed by a signal).
+
+    None when the child could not even be forked (e.g. RLIMIT_NPROC reached).
+    """
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:
+        code = 70
+        try:
+            code = session_main(config, request)
+        finally:
+            os._exit(code)
+    return reap(pid)
+
+
+def read_output(config: Config) -> str:
+    """What the session printed (at most output_bytes), read without following links."""
+    try:
+        fd = os.open(os.path.join(config.scratch, OUTPUT_FILE), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, config.output_bytes).decode("utf-8", "replace")
+    finally:
+        os.close(fd)
+
+
+def reap(pid: int) -> int | None:
+    """Wait for the session child (reaping any other orphan, as pid 1 must)."""
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return None
+        if done == pid:
+            return os.waitstatus_to_exitcode(status)
+
+
+def drain(fd: int) -> None:
+    """Drop requests a dead session never read, so they are not taken for new ones."""
+    os.set_blocking(fd, False)
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except BlockingIOError:
+        pass
+    finally:
+        os.set_blocking(fd, True)
+
+
+def clean_up(config: Config) -> bool:
+    """Remove what the session left; False if that failed (the grader then restarts us)."""
+    try:
+        remove_ipc_objects()
+        wipe(config.scratch)
+        return not os.listdir(config.scratch)
+    except Exception:  # noqa: BLE001 - e.g. RecursionError on an absurdly deep tree
+        return False
+
+
+def remove_ipc_objects() -> None:
+    """Delete SysV IPC objects and POSIX message queues a session created.
+
+    They outlive processes, and the sandbox's IPC namespace is shared by all its
+    sessions: left alone they would let one session hand data to the next.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {
+        "shm": lambda ident: libc.shmctl(ident, 0, None),
+        "msg": lambda ident: libc.msgctl(ident, 0, None),
+        "sem": lambda ident: libc.semctl(ident, 0, 0),
+    }
+    for kind, remove in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                rows = table.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                remove(int(fields[1]))
+    try:
+        for name in os.listdir("/dev/mqueue"):
+            os.unlink(os.path.join("/dev/mqueue", name))
+    except OSError:
+        pass
+
+
+def wipe(directory: str) -> None:
+    """Empty the scratch directory so no file survives into the next session."""
+    try:
+        os.chmod(directory, 0o700)
+    except OSError:
+        return
+    for root, dirs, _files in os.walk(directory):
+        for name in dirs:
+            path = os.path.join(root, name)
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                os.chmod(path, 0o700)
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+# ---------------------------------------------------------------- session child
+
+
+def session_main(config: Config, request: dict) -> int:
+    """Run in the forked child: confine, load the cells, then answer calls until "end"."""
+    os.close(config.status)
+    redirect_output(config)
+    abi = confine(config)
+    ident = request.get("id")
+    if abi < 0:
+        error = "SandboxError: Landlock could not be applied"
+        reply(config, {"ok": False, "stage": "load", "error": error}, ident)
+        return 1
+    namespace, failed = load(request)
+    if failed is not None:
+        reply(config, failed, ident)
+        return 1
+    reply(config, {"ok": True, "stage": "load", "landlock": abi}, ident)
+    return serve(config, namespace)
+
+
+class BoundedOutput(io.TextIOBase):
+    """sys.stdout/sys.stderr for student code: writes to the output file up to a budget,
+    then silently drops the rest, so a flood costs neither disk nor an exception."""
+
+    def __init__(self, fd: int, budget: list[int]) -> None:
+        self._fd = fd
+        self._budget = budget  # shared between stdout and stderr
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._budget[0] > 0:
+            data = str(text).encode("utf-8", "replace")[: self._budget[0]]
+            self._budget[0] -= len(data)
+            try:
+                wire.write_all(self._fd, data)
+            except OSError:
+                self._budget[0] = 0
+        return len(text)
+
+
+def redirect_output(config: Config) -> None:
+    """fd 0 from /dev/null, fds 1 and 2 into a file in scratch (RLIMIT_FSIZE bounds it)."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    path = os.path.join(config.scratch, OUTPUT_FILE)
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    budget = [config.output_bytes]
+    sys.stdout = BoundedOutput(1, budget)
+    sys.stderr = BoundedOutput(2, budget)
+
+
+def confine(config: Config) -> int:
+    """No new processes or threads, and Landlock: read the Python dirs, write scratch.
+
+    Returns the Landlock ABI applied (0 when the kernel has none), -1 on failure.
+    """
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    try:
+        return landlock.restrict(list(config.read_only), [config.scratch, os.devnull])
+    except landlock.LandlockError:
+        return -1
+
+
+def describe(error: BaseException) -> str:
+    """ "ExceptionType: message", cut to ERROR_CHARS; never fails on odd exceptions."""
+    try:
+        message = str(error)
+    except BaseException:  # noqa: BLE001 - a student's __str__ may raise anything
+        message = "<unprintable message>"
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text[:ERROR_CHARS]
+
+
+def student_traceback(error: BaseException) -> str:
+    """The traceback restricted to frames in the student's cell (no reference code lines)."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == STUDENT_CELL]
+    listing = "".join(traceback.format_list(frames))[-TRACEBACK_CHARS:]
+    return f"{listing}{describe(error)}\n"
+
+
+def failure(error: BaseException, **extra: Any) -> dict:
+    try:
+        trace = student_traceback(error)
+    except BaseException:  # noqa: BLE001
+        trace = ""
+    return {"ok": False, "error": describe(error), "traceback": trace, **extra}
+
+
+def load(request: dict) -> tuple[dict, dict | None]:
+    """Execute the cells in one namespace; pinned names keep their pre-last-cell objects."""
+    cells = list(request.get("cells") or [])
+    target = request.get("target")
+    pin = list(request.get("pin") or [])
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    exec(compile(PREAMBLE, "<preamble>", "exec"), namespace)
+    pinned: dict[str, Any] = {}
+    for index, source in enumerate(cells):
+        last = index == len(cells) - 1
+        if last:
+            pinned = {name: namespace[name] for name in pin if name in namespace}
+        filename = STUDENT_CELL if last else f"<cell {index}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            exec(compile(source, filename, "exec"), namespace)
+        except BaseException as error:  # noqa: BLE001 - SystemExit in a cell is a load error too
+            # Left-over debugging code after the function (a call on a notebook variable,
+            # say) fails on its own; the function it already defined is still graded.
+            if not (last and callable(namespace.get(target))):
+                return namespace, failure(error, stage="load")
+    namespace.update(pinned)
+    if not callable(namespace.get(target)):
+        return namespace, {
+            "ok": False,
+            "stage": "load",
+            "error": f"NameError: function {target!r} is not defined",
+        }
+    return namespace, None
+
+
+def reply(config: Config, message: dict, ident: Any) -> None:
+    """Send a reply tagged with its request's id; a result that cannot be sent is an error."""
+    try:
+        data = wire.pack({**message, "id": ident}, max_size=config.max_message)
+    except BaseException as error:  # noqa: BLE001 - too deep, too large, or a hostile object
+        error_text = f"ResultError: cannot send the result: {describe(error)}"
+        data = wire.pack({"ok": False, "error": error_text, "id": ident})
+    wire.write_all(config.replies, data)
+
+
+def call(namespace: dict, request: dict) -> dict:
+    """Call one function on freshly decoded inputs."""
+    name = request.get("name")
+    function = namespace.get(name) if isinstance(name, str) else None
+    if not callable(function):
+        return {"ok": False, "error": f"NameError: function {name!r} is not defined"}
+    try:
+        value = function(*(request.get("args") or ()), **(request.get("kwargs") or {}))
+    except BaseException as error:  # noqa: BLE001 - SystemExit and friends are answers too
+        return failure(error)
+    return {"ok": True, "value": value}
+
+
+def serve(config: Config, namespace: dict) -> int:
+    """Answer call requests until "end" (or the grader going away)."""
+    while True:
+        try:
+            request = wire.read_message(config.requests, max_size=config.max_message)
+        except (EOFError, wire.WireError):
+            return 2
+        op = request.get("op") if isinstance(request, dict) else None
+        if op == "end":
+            return 0
+        ident = request.get("id")
+        if op != "call":
+            reply(config, {"ok": False, "error": f"ProtocolError: unknown op {op!r}"}, ident)
+            continue
+        reply(config, call(namespace, request), ident)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

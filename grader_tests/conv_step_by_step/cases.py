@@ -1,0 +1,92 @@
+"""Inputs for the hidden tests: seeded, so every run grades the same data.
+
+Values are continuous random numbers, so pooling windows have a unique maximum (no ties).
+Every case varies what the classic tests hold fixed: stride > 1, pad 0, non-square and
+non-divisible sizes, f != stride, several examples and channels with distinct data.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def normal(seed: int, *shape: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    id: str
+    a_shape: tuple  # (m, n_H_prev, n_W_prev, n_C_prev)
+    f: int
+    n_C: int
+    stride: int
+    pad: int
+    seed: int
+
+    @property
+    def describe(self) -> str:
+        m, h, w, c = self.a_shape
+        return f"with stride={self.stride}, pad={self.pad}, f={self.f} on a {m}×{h}×{w}×{c} input"
+
+    def inputs(self):
+        A_prev = normal(self.seed, *self.a_shape)
+        W = normal(self.seed + 1, self.f, self.f, self.a_shape[3], self.n_C)
+        b = normal(self.seed + 2, 1, 1, 1, self.n_C)
+        return A_prev, W, b, {"stride": self.stride, "pad": self.pad}
+
+
+@dataclass(frozen=True)
+class PoolCase:
+    id: str
+    a_shape: tuple
+    f: int
+    stride: int
+    mode: str
+    seed: int
+
+    @property
+    def describe(self) -> str:
+        m, h, w, c = self.a_shape
+        return f"with mode={self.mode!r}, f={self.f}, stride={self.stride} on a {m}×{h}×{w}×{c} input"
+
+    def inputs(self):
+        return normal(self.seed, *self.a_shape), {"f": self.f, "stride": self.stride}
+
+
+CONV_CASES = [
+    ConvCase("stride2-pad1-nonsquare", (2, 7, 5, 3), f=3, n_C=4, stride=2, pad=1, seed=10),
+    ConvCase("stride1-pad0-f2", (3, 4, 6, 2), f=2, n_C=3, stride=1, pad=0, seed=20),
+    ConvCase("stride3-pad2-f4", (2, 9, 8, 2), f=4, n_C=2, stride=3, pad=2, seed=30),
+    ConvCase("stride2-pad0-nondivisible", (2, 8, 6, 3), f=3, n_C=2, stride=2, pad=0, seed=40),
+    ConvCase("1x1-filters", (2, 3, 4, 5), f=1, n_C=3, stride=1, pad=0, seed=50),
+    ConvCase("stride1-pad1-many-channels", (3, 5, 4, 3), f=2, n_C=4, stride=1, pad=1, seed=60),
+]
+
+POOL_CASES = [
+    PoolCase("max-f2-stride2-nondivisible", (2, 6, 7, 3), f=2, stride=2, mode="max", seed=110),
+    PoolCase("average-f2-stride2-nondivisible", (2, 6, 7, 3), f=2, stride=2, mode="average", seed=120),
+    PoolCase("max-f3-stride1-overlapping", (2, 5, 6, 2), f=3, stride=1, mode="max", seed=130),
+    PoolCase("average-f3-stride2-overlapping", (2, 7, 7, 3), f=3, stride=2, mode="average", seed=140),
+    PoolCase("max-f2-stride3-gaps", (3, 8, 7, 2), f=2, stride=3, mode="max", seed=150),
+    PoolCase("average-f2-stride3-gaps", (3, 8, 7, 2), f=2, stride=3, mode="average", seed=160),
+]
+
+# The runtime tests' size: large enough that a loop over every output element is plainly slow,
+# small enough that the reference takes milliseconds.
+RUNTIME_CONV = ConvCase("runtime", (16, 32, 32, 8), f=3, n_C=16, stride=1, pad=1, seed=900)
+RUNTIME_POOL_SHAPE = (16, 32, 32, 16)
+
+
+def numeric_gradient(loss, array: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    """Centred differences of a scalar function of `array`, one element at a time."""
+    gradient = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + step
+        plus = loss()
+        array[index] = saved - step
+        minus = loss()
+        array[index] = saved
+        gradient[index] = (plus - minus) / (2 * step)
+    return gradient

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+from cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase, normal, numeric_gradient
+
+from autograder.checks import expect_array
+
+pytestmark = pytest.mark.graded("pool_backward")
+
+
+def upstream(case: PoolCase, reference, seed: int):
+    A_prev, hparameters = case.inputs()
+    A, cache = reference.pool_forward(A_prev, hparameters, mode=case.mode)
+    return normal(seed, *A.shape), cache
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", POOL_CASES, ids=lambda case: case.id)
+def test_gradient(student, reference, case):
+    dA, cache = upstream(case, reference, case.seed + 5)
+    expect_array(
+        student.pool_backward(dA, cache, mode=case.mode),
+        reference.pool_backward(dA, cache, mode=case.mode),
+        "dA_prev",
+        case.describe,
+    )
+
+
+@pytest.mark.points(1)
+def test_max_is_the_default_mode(student, reference):
+    case = POOL_CASES[4]
+    dA, cache = upstream(case, reference, 55)
+    expect_array(
+        student.pool_backward(dA, cache),
+        reference.pool_backward(dA, cache),
+        "dA_prev",
+        "without a mode argument (max pooling)",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_matches_numeric_gradient(student, reference, mode):
+    case = PoolCase("numeric", (2, 5, 6, 2), f=3, stride=2, mode=mode, seed=170)
+    dA, (A_prev, hparameters) = upstream(case, reference, 171)
+
+    def loss():
+        return float(np.sum(reference.pool_forward(A_prev, hparameters, mode=mode)[0] * dA))
+
+    expect_array(
+        student.pool_backward(dA, (A_prev, hparameters), mode=mode),
+        numeric_gradient(loss, A_prev),
+        "dA_prev",
+        f"{case.describe}, against a numeric gradient",
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+@pytest.mark.runtime
+@pytest.mark.parametrize(
+    "mode",
+    [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
+)
+def test_runtime(runtime, reference, mode):
+    case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=903)
+    dA, cache = upstream(case, reference, 904)
+    expected = reference.pool_backward(dA, cache, mode=mode)
+    runtime(
+        "pool_backward",
+        (dA, cache),
+        {"mode": mode},
+        verify=lambda out: expect_array(out, expected, "dA_prev", case.describe),
+    )

@@ -1,0 +1,62 @@
+import pytest
+from cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase
+
+from autograder.checks import Mismatch, expect_array, expect_tuple
+
+pytestmark = pytest.mark.graded("pool_forward")
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", POOL_CASES, ids=lambda case: case.id)
+def test_output(student, reference, case):
+    A_prev, hparameters = case.inputs()
+    A, _ = expect_tuple(
+        student.pool_forward(A_prev, hparameters, mode=case.mode), 2, "pool_forward", case.describe
+    )
+    expect_array(A, reference.pool_forward(A_prev, hparameters, mode=case.mode)[0], "A", case.describe)
+
+
+@pytest.mark.points(1)
+def test_max_is_the_default_mode(student, reference):
+    case = POOL_CASES[0]
+    A_prev, hparameters = case.inputs()
+    A, _ = expect_tuple(
+        student.pool_forward(A_prev, hparameters), 2, "pool_forward", "without a mode argument"
+    )
+    expect_array(
+        A, reference.pool_forward(A_prev, hparameters)[0], "A", "without a mode argument (max pooling)"
+    )
+
+
+@pytest.mark.points(2)
+def test_cache_holds_the_inputs_unchanged(student):
+    case = POOL_CASES[3]
+    A_prev, hparameters = case.inputs()
+    _, cache = expect_tuple(
+        student.pool_forward(A_prev, hparameters, mode=case.mode), 2, "pool_forward", case.describe
+    )
+    cache = expect_tuple(cache, 2, "the cache", f"{case.describe}: cache must be (A_prev, hparameters) and")
+    expect_array(
+        cache[0], A_prev, "cache's A_prev", f"{case.describe}: the cache must hold A_prev unchanged, and"
+    )
+    if cache[1] != hparameters:
+        raise Mismatch("the cache's second element must be the hparameters dict passed in")
+
+
+@pytest.mark.runtime
+@pytest.mark.parametrize(
+    "mode",
+    [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
+)
+def test_runtime(runtime, reference, mode):
+    case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=901)
+    A_prev, hparameters = case.inputs()
+    expected = reference.pool_forward(A_prev, hparameters, mode=mode)[0]
+    runtime(
+        "pool_forward",
+        (A_prev, hparameters),
+        {"mode": mode},
+        verify=lambda out: expect_array(
+            expect_tuple(out, 2, "pool_forward", "runtime input")[0], expected, "A", case.describe
+        ),
+    )

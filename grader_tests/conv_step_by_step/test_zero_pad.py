@@ -1,0 +1,24 @@
+import pytest
+from cases import normal
+
+from autograder.checks import expect_array
+
+pytestmark = pytest.mark.graded("zero_pad")
+
+
+@pytest.mark.points(2)
+def test_pads_height_and_width_only(student, reference):
+    X = normal(1, 3, 4, 5, 2)
+    expect_array(student.zero_pad(X, 2), reference.zero_pad(X, 2), "X_pad", "with pad=2 on a 3×4×5×2 input")
+
+
+@pytest.mark.points(2)
+def test_pad_0_returns_the_input_unchanged(student):
+    X = normal(2, 2, 3, 5, 3)
+    expect_array(student.zero_pad(X, 0), X, "X_pad", "with pad=0")
+
+
+@pytest.mark.points(1)
+def test_pad_1_single_row_many_channels(student, reference):
+    X = normal(3, 2, 1, 3, 4)
+    expect_array(student.zero_pad(X, 1), reference.zero_pad(X, 1), "X_pad", "with pad=1 on a 2×1×3×4 input")

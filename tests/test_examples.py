@@ -1,0 +1,79 @@
+"""The bundled example submissions get exactly the scores their bugs deserve, function by function."""
+
+import json
+
+import pytest
+
+from autograder.batch import grade_all
+from autograder.examples import build_examples
+
+FULL = {
+    "zero_pad": 5,
+    "conv_single_step": 5,
+    "conv_forward": 20,
+    "pool_forward": 20,
+    "conv_backward": 20,
+    "create_mask_from_window": 5,
+    "distribute_value": 5,
+    "pool_backward": 20,
+}
+NO_RUNTIME = {**FULL, "conv_forward": 15, "pool_forward": 15, "conv_backward": 15, "pool_backward": 15}
+
+EXPECTED = {
+    "reference": FULL,
+    "course_loops": NO_RUNTIME,
+    "flipped_kernel": {**FULL, "conv_forward": 5},  # only the 1×1-filter case and the cache survive a flip
+    "padded_channels": {**FULL, "zero_pad": 2},  # pad=0 hides it
+    "distribute_sum": {**FULL, "distribute_value": 0},
+    "pool_backward_ignores_stride": {**FULL, "pool_backward": 2},  # right only at stride 1
+    "cheater": {**FULL, "conv_single_step": 0},
+    "empty_stub": dict.fromkeys(FULL, 0),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    submitted = tmp_path_factory.mktemp("submitted")
+    build_examples("conv_step_by_step", submitted)
+    out = tmp_path_factory.mktemp("grades")
+    results = grade_all("conv_step_by_step", submitted, out, jobs=2, show_progress=False)
+    return {result.student_id: result for result in results}, out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_example_scores_per_function(graded, student):
+    results, _ = graded
+    scores = {name: score for name, (score, _) in results[student].by_function().items()}
+    assert scores == EXPECTED[student]
+
+
+@pytest.mark.slow
+def test_broken_file_gets_a_row_with_the_reason(graded):
+    results, out = graded
+    broken = results["broken_file"]
+    assert broken.score == 0 and broken.max_score == 100
+    assert "not a readable .ipynb" in broken.problem
+    assert "broken_file" in (out / "grades.csv").read_text()
+
+
+@pytest.mark.slow
+def test_results_json_follows_gradescope_schema(graded):
+    _, out = graded
+    data = json.loads((out / "course_loops" / "results.json").read_text())
+    assert data["score"] == 80 and data["max_score"] == 100 and data["execution_time"] > 0
+    for test in data["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "tags"}
+        assert test["tags"][0] in FULL and test["tags"][1] in ("correctness", "runtime")
+    runtime = [test for test in data["tests"] if test["tags"][1] == "runtime"]
+    assert runtime and all(
+        test["score"] == 0 and "slower than the limit" in test["output"] for test in runtime
+    )
+
+
+@pytest.mark.slow
+def test_feedback_names_the_case_without_hidden_data(graded):
+    results, _ = graded
+    outputs = [test.output for test in results["pool_backward_ignores_stride"].tests if test.score == 0]
+    assert any("stride=3" in output and "max abs error" in output for output in outputs)
+    assert all("[[" not in output for output in outputs)  # no arrays printed
