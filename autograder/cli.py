@@ -12,10 +12,12 @@ from rich.console import Console
 
 from autograder.course import COURSE_ROOT, source_dir
 from autograder.execute import run_notebook
+from autograder.reference import reference_cells
 from autograder.release import generate_release
 
 ASSIGNMENTS = ["conv_step_by_step"]
-console = Console()
+# A grade table is wide; when output goes to a file or CI log, do not wrap it at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -57,15 +59,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
     results = grade_all(
         args.assignment, submitted, out, jobs=args.jobs, policy=RuntimePolicy(factor=args.runtime_factor)
     )
-    print_grade_table(results)
+    print_grade_table(results, order=list(reference_cells(args.assignment)))
     console.print(f"results: {out}/<student_id>/results.json and {out / 'grades.csv'}")
     return 0
 
 
-def print_grade_table(results) -> None:
+def print_grade_table(results, order: list[str]) -> None:
     from rich.table import Table
 
-    functions = list(dict.fromkeys(test.function for result in results for test in result.tests))
+    graded = {test.function for result in results for test in result.tests}
+    functions = [name for name in order if name in graded]
     table = Table(title="grades")
     for column in ["student", *functions, "total", "problem"]:
         table.add_column(column, overflow="fold")
