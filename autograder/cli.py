@@ -82,9 +82,17 @@ def print_grade_table(results, order: list[str]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Release, check the source notebooks, then grade the bundled example submissions."""
+    from autograder.examples import build_examples
+
     args.assignments = ASSIGNMENTS
-    status = cmd_release(args)
-    status |= cmd_check(args)
+    status = cmd_release(args) | cmd_check(args)
+    for assignment in ASSIGNMENTS:
+        submitted = COURSE_ROOT / "submitted"
+        students = build_examples(assignment, submitted)
+        console.print(f"{assignment}: {len(students)} example submissions in {submitted.relative_to(COURSE_ROOT)}/")
+        grade = argparse.Namespace(assignment=assignment, submitted=submitted, out=None, jobs=None, runtime_factor=10.0)
+        status |= cmd_grade(grade)
     return status
 
 

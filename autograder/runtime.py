@@ -3,8 +3,10 @@
 Both run in identical sandboxes (single-threaded BLAS) and the grader reads their CPU clocks from
 outside, so nothing the student's process does to its own clocks counts, and a machine busy with
 other work slows both alike. Calls interleave reference and student; the minimum of several runs
-of each is compared. A call that exceeds its budget is killed at once, so a slow submission costs
-the grader little more than the budget.
+of each is compared. Every timed call runs in a fresh session, on both sides, and every result is
+checked: a submission cannot answer the repeated calls from what an earlier one computed (a memo,
+or a fast wrong answer once the first one was right). A call that exceeds its budget is killed at
+once, so a slow submission costs the grader little more than the budget.
 """
 
 from __future__ import annotations
@@ -31,18 +33,12 @@ class RuntimeJudge:
         self.policy = policy
         self._reference_cells = reference_cells
         self._sandbox = sandbox
-        self._sessions: dict[str, Any] = {}
-
-    def _reference_session(self, name: str):
-        session = self._sessions.get(name)
-        if session is None:
-            cells = [PREAMBLE, *self._reference_cells.values()]
-            session = self._sandbox.session(cells, target=name, pin=[])
-            self._sessions[name] = session
-        return session
 
     def _reference_seconds(self, name: str, args: tuple, kwargs: dict) -> float:
-        result = self._reference_session(name).call(name, list(args), dict(kwargs), wall_timeout_s=60.0)
+        """One timed call of the reference, in a fresh session like the student's."""
+        cells = [PREAMBLE, *self._reference_cells.values()]
+        with self._sandbox.session(cells, target=name, pin=[]) as session:
+            result = session.call(name, list(args), dict(kwargs), wall_timeout_s=60.0)
         if result.status != "ok":
             raise RuntimeError(f"the reference {name} failed in its sandbox: {result.status} {result.error}")
         return result.cpu_seconds
@@ -55,18 +51,16 @@ class RuntimeJudge:
         policy = self.policy
         reference = [self._reference_seconds(name, args, kwargs)]
         budget = policy.factor * reference[0] * policy.first_call_factor + policy.slack_seconds
-        first = student.call(name, args, kwargs, cpu_budget=budget)
+        first = student.call(name, args, kwargs, cpu_budget=budget, fresh=True)
         self._raise_if_over(first, reference, name)
-        try:
-            verify(first.value)
-        except (Mismatch, StudentError) as wrong:
-            raise Mismatch(f"runtime points require a correct result, and this one is not: {wrong}") from None
+        _verify(verify, first.value)
         timings = []
         for _ in range(policy.repeats):
             reference.append(self._reference_seconds(name, args, kwargs))
             budget = policy.factor * min(reference) + policy.slack_seconds
-            result = student.call(name, args, kwargs, cpu_budget=budget)
+            result = student.call(name, args, kwargs, cpu_budget=budget, fresh=True)
             self._raise_if_over(result, reference, name)
+            _verify(verify, result.value)
             timings.append(result.cpu_seconds)
         ratio = min(timings) / min(reference)
         if min(timings) > policy.factor * min(reference) + policy.slack_seconds:
@@ -82,6 +76,11 @@ class RuntimeJudge:
             )
 
     def close(self) -> None:
-        for session in self._sessions.values():
-            session.close()
-        self._sessions.clear()
+        """Nothing to release: every reference session ends with its call."""
+
+
+def _verify(verify: Callable[[Any], None], value: Any) -> None:
+    try:
+        verify(value)
+    except (Mismatch, StudentError) as wrong:
+        raise Mismatch(f"runtime points require a correct result, and this one is not: {wrong}") from None

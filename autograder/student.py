@@ -50,9 +50,15 @@ class StudentFunctions:
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, args, kwargs).value
 
-    def call(self, name: str, args: tuple, kwargs: dict, cpu_budget: float | None = None):
+    def call(
+        self, name: str, args: tuple, kwargs: dict, cpu_budget: float | None = None, fresh: bool = False
+    ):
         """Run one call; returns the sandbox's CallResult, raising StudentError unless it is ok
-        (or merely over `cpu_budget`, which the runtime test reports itself)."""
+        (or merely over `cpu_budget`, which the runtime test reports itself).
+
+        fresh: run it in a new session, so nothing computed by earlier calls is at hand."""
+        if fresh and name in self._sessions:
+            self._sessions.pop(name).close()
         session = self._session(name)
         result = session.call(
             name, list(args), dict(kwargs), cpu_budget_s=cpu_budget, wall_timeout_s=self._call_timeout

@@ -29,13 +29,15 @@ import ctypes
 import io
 import linecache
 import os
+import platform
 import resource
 import shutil
 import signal
 import stat
+import struct
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 if __package__:
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     """Serve sessions until the grader closes the request pipe or asks to shut down."""
     config = parse_args(argv)
     harden_zygote()
+    baseline = Baseline.take(config.scratch)
     send(config.status, {"stage": "ready", "landlock": landlock.abi_version()})
     while True:
         try:
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             exitcode = run_session(config, request)
             output = read_output(config)
             drain(config.requests)
-            clean = clean_up(config)
+            clean = clean_up(config, baseline)
             send(config.status, {"stage": "exit", "exitcode": exitcode, "output": output, "clean": clean})
         elif op == "shutdown":
             return 0
@@ -179,14 +182,114 @@ def drain(fd: int) -> None:
         os.set_blocking(fd, True)
 
 
-def clean_up(config: Config) -> bool:
+def clean_up(config: Config, baseline: Baseline | None = None) -> bool:
     """Remove what the session left; False if that failed (the grader then restarts us)."""
     try:
         remove_ipc_objects()
         wipe(config.scratch)
-        return not os.listdir(config.scratch)
+        return not os.listdir(config.scratch) and (baseline is None or baseline.restore())
     except Exception:  # noqa: BLE001 - e.g. RecursionError on an absurdly deep tree
         return False
+
+
+# keyctl(2) has no wrapper in Python or glibc; its syscall number differs per architecture.
+KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219}.get(platform.machine())
+KEYCTL_GET_KEYRING_ID, KEYCTL_UNLINK, KEYCTL_READ = 0, 9, 11
+KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
+
+
+@dataclass
+class Baseline:
+    """State outside scratch's contents that a session can change and the next one read.
+
+    Landlock governs file contents, not the mode, times or extended attributes of the
+    writable directories the sessions share (scratch itself, bwrap's /dev and /dev/shm),
+    nor the kernel keyrings of the sandbox's uid: each would let the session that holds
+    the reference of `conv_forward` hand it to the session that grades the student's. The
+    zygote records them before the first session and puts them back after each one.
+    """
+
+    inodes: dict[str, tuple[int, int, int, dict[str, bytes]]] = field(default_factory=dict)
+    keys: dict[int, set[int]] = field(default_factory=dict)
+
+    @classmethod
+    def take(cls, scratch: str) -> Baseline:
+        baseline = cls()
+        paths = [scratch, "/dev", "/dev/mqueue"]
+        for folder in ("/dev", "/dev/pts"):
+            try:
+                paths += [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
+            except OSError:
+                pass
+        for path in dict.fromkeys(paths):
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if info.st_uid == os.getuid():  # only an owner can set times, mode or user xattrs
+                baseline.inodes[path] = (info.st_mode, info.st_atime_ns, info.st_mtime_ns, _xattrs(path))
+        if KEYCTL is not None and _own_user_namespace():
+            for spec in (KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING):
+                ring = _keyctl(KEYCTL_GET_KEYRING_ID, spec, 1)
+                if ring > 0:
+                    baseline.keys[ring] = set(_keyring(ring))
+        return baseline
+
+    def restore(self) -> bool:
+        """Put everything back; False if something could not be (the sandbox is then restarted)."""
+        try:
+            for path, (mode, atime, mtime, xattrs) in self.inodes.items():
+                for name, value in _xattrs(path).items():
+                    if xattrs.get(name) != value:
+                        os.removexattr(path, name, follow_symlinks=False)
+                for name, value in xattrs.items():
+                    if _xattrs(path).get(name) != value:
+                        os.setxattr(path, name, value, follow_symlinks=False)
+                info = os.lstat(path)
+                if not stat.S_ISLNK(mode) and info.st_mode != mode:
+                    os.chmod(path, stat.S_IMODE(mode))
+                if (info.st_atime_ns, info.st_mtime_ns) != (atime, mtime):
+                    os.utime(path, ns=(atime, mtime), follow_symlinks=False)
+            for ring, keys in self.keys.items():
+                for key in set(_keyring(ring)) - keys:
+                    if _keyctl(KEYCTL_UNLINK, key, ring) < 0:
+                        return False
+        except OSError:
+            return False
+        return True
+
+
+def _xattrs(path: str) -> dict[str, bytes]:
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:  # e.g. not supported by the file system
+        return {}
+    return {name: os.getxattr(path, name, follow_symlinks=False) for name in names}
+
+
+def _own_user_namespace() -> bool:
+    """True inside a user namespace of the sandbox's own (bwrap): then its uid's keyrings are
+    the sandbox's alone, and clearing them cannot touch a key of the grader's user."""
+    try:
+        with open("/proc/self/uid_map") as file:
+            return file.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+def _keyctl(operation: int, *args: int | ctypes.Array) -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.syscall(KEYCTL, operation, *(ctypes.c_long(a) if isinstance(a, int) else a for a in args))
+
+
+def _keyring(ring: int) -> list[int]:
+    """Serials of the keys linked in a keyring (empty if it cannot be read)."""
+    buffer = ctypes.create_string_buffer(1 << 16)
+    size = _keyctl(KEYCTL_READ, ring, buffer, len(buffer))
+    if size <= 0:
+        return []
+    size = min(size, len(buffer)) // 4
+    return list(struct.unpack(f"{size}i", buffer.raw[: 4 * size]))
 
 
 def remove_ipc_objects() -> None:

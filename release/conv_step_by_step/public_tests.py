@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import time
 from pathlib import Path
 
 import h5py
@@ -613,6 +614,111 @@ def write_expected(reference, path):
                     if label is not None:
                         file.create_dataset(f"{case_id}/{index}", data=np.asarray(value))
             file[case_id].attrs["description"] = case["description"]
+    write_speed(reference, path)
+
+
+# --------------------------------------------------------------------------------------
+# Speed
+# --------------------------------------------------------------------------------------
+
+# The grader times these functions on inputs of these sizes against the instructors' vectorized
+# solution, and gives the runtime points when yours takes at most SPEED_LIMIT times as long.
+SPEED_LIMIT = 10
+SPEED_INPUTS = {
+    "conv_forward": {"A_prev": (16, 32, 32, 8), "W": (3, 3, 8, 16), "b": (1, 1, 1, 16)},
+    "conv_backward": {"dZ": (16, 32, 32, 16), "A_prev": (16, 32, 32, 8), "W": (3, 3, 8, 16), "b": (1, 1, 1, 16)},
+    "pool_forward": {"A_prev": (16, 32, 32, 16)},
+    "pool_backward": {"dA": (16, 16, 16, 16), "A_prev": (16, 32, 32, 16)},
+}
+SPEED_MODES = {"conv_forward": [None], "conv_backward": [None], "pool_forward": ["max", "average"],
+               "pool_backward": ["max", "average"]}
+
+
+def speed_inputs(name, mode=None):
+    """(args, kwargs) of the timed call of `name`, the size the grader uses."""
+    rng = np.random.default_rng(2024)
+    x = {key: rng.standard_normal(shape) for key, shape in SPEED_INPUTS[name].items()}
+    conv, pool = {"stride": 1, "pad": 1}, {"f": 2, "stride": 2}
+    args = {
+        "conv_forward": lambda: [x["A_prev"], x["W"], x["b"], conv],
+        "conv_backward": lambda: [x["dZ"], (x["A_prev"], x["W"], x["b"], conv)],
+        "pool_forward": lambda: [x["A_prev"], pool],
+        "pool_backward": lambda: [x["dA"], (x["A_prev"], pool)],
+    }[name]()
+    return args, ({"mode": mode} if mode else {})
+
+
+def yardstick_seconds():
+    """Time of a fixed numpy workload: it calibrates this machine against the instructors'.
+
+    Wall-clock time, best of several runs: CPU time would count the busy-waiting of numpy's
+    multi-threaded BLAS. (The grader itself runs single-threaded and reads CPU clocks.)"""
+    rng = np.random.default_rng(0)
+    a, w, big = rng.standard_normal((4096, 72)), rng.standard_normal((72, 16)), rng.standard_normal(2**20)
+    best = float("inf")
+    for _ in range(10):
+        start = time.perf_counter()
+        for _ in range(4):
+            a @ w
+            np.maximum(big[::2], big[1::2])
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _seconds(call):
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def write_speed(reference, path):
+    """Store, per timed function, the reference's time as a multiple of the yardstick's."""
+    yardstick = yardstick_seconds()
+    with h5py.File(path, "a") as file:
+        group = file.require_group("speed")
+        group.attrs["about"] = "reference time / yardstick_seconds(), measured by the instructors"
+        for name, modes in SPEED_MODES.items():
+            for mode in modes:
+                args, kwargs = speed_inputs(name, mode)
+                function = getattr(reference, name)
+                seconds = min(_seconds(lambda: function(*args, **kwargs)) for _ in range(10))
+                group.attrs[f"{name}/{mode}"] = seconds / yardstick
+
+
+def _check_speed(name, target):
+    """Time `target` as the grader will, and say whether it is within the limit (an estimate:
+    the grader measures the reference on its own machine, in the same run)."""
+    with h5py.File(EXPECTED_PATH, "r") as file:
+        relative = dict(file["speed"].attrs) if "speed" in file else {}
+    yardstick = yardstick_seconds()
+    for mode in SPEED_MODES[name]:
+        args, kwargs = speed_inputs(name, mode)
+        reference = relative[f"{name}/{mode}"] * yardstick
+        label = f"{name}" + (f" (mode={mode!r})" if mode else "")
+        seconds, runs = _seconds(lambda: target(*args, **kwargs)), 1
+        # Unless hopeless, take the best of several runs, as the grader does. A notebook's timings
+        # jump when other programs keep the cores busy (the grader keeps numpy to one thread and
+        # reads CPU clocks, which is steadier), so near the limit keep trying for two seconds.
+        deadline = time.perf_counter() + 2.0
+        while seconds < 3 * SPEED_LIMIT * reference and (
+            runs < 3 or (seconds > SPEED_LIMIT * reference and time.perf_counter() < deadline)
+        ):
+            seconds, runs = min(seconds, _seconds(lambda: target(*args, **kwargs))), runs + 1
+        ratio = seconds / reference
+        if ratio > 3 * SPEED_LIMIT:
+            _fail(
+                f"{label} is correct but slow: {seconds:.3f} s on the grader's input size, about {ratio:.0f}× "
+                f"the reference (the limit is {SPEED_LIMIT}×). Loop over the f×f filter offsets or the output "
+                "positions, not over every example, position and channel: see the hints"
+            )
+        if ratio > SPEED_LIMIT:
+            print(
+                f"\u26a0\ufe0f {label} took about {ratio:.0f}× the reference's time on this run, over the limit of "
+                f"{SPEED_LIMIT}×. Timings in a notebook vary with what else the computer is doing: run the "
+                "cell again, and if it stays over the limit, vectorize more (see the hints)."
+            )
+        else:
+            print(f"\u2705 {label} is fast enough: about {ratio:.1f}× the reference's time (limit {SPEED_LIMIT}×).")
 
 
 # --------------------------------------------------------------------------------------
@@ -852,6 +958,8 @@ def _run(name, target, published=None):
         if case_id in published:
             published[case_id](outputs)
         _check_values(name, outputs, case_id, expected)
+    if name in SPEED_INPUTS:
+        _check_speed(name, target)
     print(f"\u2705 All tests passed. ({name}: {len(case_ids)} cases)")
 
 

@@ -1,0 +1,55 @@
+"""The public tests students run: committed expected values still match the reference, and the
+speed check tells a correct but slow function apart from a fast one."""
+
+import importlib.util
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from autograder.course import source_dir
+from autograder.examples import EXAMPLES_ROOT, variant_cells
+from autograder.public_fixtures import load_public_tests
+
+ASSIGNMENT = "conv_step_by_step"
+
+
+@pytest.fixture(scope="module")
+def public_tests():
+    return load_public_tests(ASSIGNMENT)
+
+
+def test_committed_expected_values_match_the_reference(public_tests, conv_reference, tmp_path):
+    fresh = tmp_path / "public_tests.h5"
+    public_tests.write_expected(conv_reference, fresh)
+    committed = source_dir(ASSIGNMENT) / "public_tests.h5"
+    with h5py.File(fresh) as new, h5py.File(committed) as old:
+        names = lambda file: sorted(n for n in _datasets(file) if not n.startswith("speed"))  # noqa: E731
+        assert names(new) == names(old), "public_tests.h5 is stale: run python -m autograder.public_fixtures"
+        for name in names(new):
+            np.testing.assert_allclose(new[name][()], old[name][()], rtol=0, atol=1e-12, err_msg=name)
+        assert set(old["speed"].attrs) == set(new["speed"].attrs)
+
+
+def _datasets(file):
+    found = []
+    file.visititems(lambda name, item: found.append(name) if isinstance(item, h5py.Dataset) else None)
+    return found
+
+
+def course_loops():
+    """The course-style four-loop functions of the bundled example, as a module."""
+    namespace = {"np": np, "zero_pad": None}
+    for source in variant_cells(EXAMPLES_ROOT / ASSIGNMENT / "course_loops.py").values():
+        exec(source, namespace)
+    namespace["zero_pad"] = lambda X, pad: np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    return namespace
+
+
+@pytest.mark.slow
+def test_speed_check_passes_the_reference_and_flags_four_loops(public_tests, conv_reference, capsys):
+    public_tests.conv_forward_test(conv_reference.conv_forward)  # no failure, whatever the load
+    assert "the reference's time" in capsys.readouterr().out
+    with pytest.raises(public_tests.PublicTestFailure, match="correct but slow"):
+        public_tests.pool_forward_test(course_loops()["pool_forward"])
