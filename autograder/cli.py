@@ -15,7 +15,7 @@ from autograder.execute import run_notebook
 from autograder.reference import reference_cells
 from autograder.release import generate_release
 
-ASSIGNMENTS = ["conv_step_by_step"]
+ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 # A grade table is wide; when output goes to a file or CI log, do not wrap it at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
 
@@ -90,8 +90,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for assignment in ASSIGNMENTS:
         submitted = COURSE_ROOT / "submitted"
         students = build_examples(assignment, submitted)
-        console.print(f"{assignment}: {len(students)} example submissions in {submitted.relative_to(COURSE_ROOT)}/")
-        grade = argparse.Namespace(assignment=assignment, submitted=submitted, out=None, jobs=None, runtime_factor=10.0)
+        console.print(
+            f"{assignment}: {len(students)} example submissions in {submitted.relative_to(COURSE_ROOT)}/"
+        )
+        grade = argparse.Namespace(
+            assignment=assignment, submitted=submitted, out=None, jobs=None, runtime_factor=10.0
+        )
         status |= cmd_grade(grade)
     return status
 

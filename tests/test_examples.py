@@ -31,22 +31,68 @@ EXPECTED = {
     "empty_stub": dict.fromkeys(FULL, 0),
 }
 
+RNN_FULL = {
+    "rnn_step_forward": 10,
+    "rnn_step_backward": 12,
+    "rnn_forward": 12,
+    "rnn_backward": 14,
+    "lstm_step_forward": 10,
+    "lstm_step_backward": 14,
+    "lstm_forward": 12,
+    "lstm_backward": 16,
+}
+RNN_EXPECTED = {
+    "reference": RNN_FULL,
+    # loops over examples lose exactly the runtime points
+    "per_example_loops": {
+        **RNN_FULL,
+        "rnn_forward": 8,
+        "rnn_backward": 11,
+        "lstm_forward": 8,
+        "lstm_backward": 12,
+    },
+    "lstm_backward_drops_cell_gradient": {**RNN_FULL, "lstm_backward": 0},
+    "aliased_cell_state": {**RNN_FULL, "lstm_step_forward": 6},
+    "gate_order_ifgo": {**RNN_FULL, "lstm_step_backward": 0},
+    "cell_gradient_misses_hidden_path": {**RNN_FULL, "lstm_step_backward": 2},
+    "rnn_backward_ignores_upstream": {**RNN_FULL, "rnn_backward": 2},
+    "tanh_derivative_twice": {**RNN_FULL, "rnn_step_backward": 0},
+    "empty_stub": dict.fromkeys(RNN_FULL, 0),
+}
+
+
+def grade_examples(assignment, tmp_path_factory):
+    submitted = tmp_path_factory.mktemp(f"{assignment}_submitted")
+    build_examples(assignment, submitted)
+    out = tmp_path_factory.mktemp(f"{assignment}_grades")
+    results = grade_all(assignment, submitted, out, jobs=2, show_progress=False)
+    return {result.student_id: result for result in results}, out
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    submitted = tmp_path_factory.mktemp("submitted")
-    build_examples("conv_step_by_step", submitted)
-    out = tmp_path_factory.mktemp("grades")
-    results = grade_all("conv_step_by_step", submitted, out, jobs=2, show_progress=False)
-    return {result.student_id: result for result in results}, out
+    return grade_examples("conv_step_by_step", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def rnn_graded(tmp_path_factory):
+    return grade_examples("rnn_step_by_step", tmp_path_factory)
+
+
+def function_scores(result):
+    return {name: score for name, (score, _) in result.by_function().items()}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_example_scores_per_function(graded, student):
-    results, _ = graded
-    scores = {name: score for name, (score, _) in results[student].by_function().items()}
-    assert scores == EXPECTED[student]
+    assert function_scores(graded[0][student]) == EXPECTED[student]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(RNN_EXPECTED))
+def test_rnn_example_scores_per_function(rnn_graded, student):
+    assert function_scores(rnn_graded[0][student]) == RNN_EXPECTED[student]
 
 
 @pytest.mark.slow

@@ -20,7 +20,9 @@ STUDENTS = ["course_loops", "flipped_kernel", "reference"]
 
 def nbgrader(course, *args):
     command = [sys.executable, "-m", "nbgrader", *args]
-    completed = subprocess.run(command, cwd=course, capture_output=True, text=True, env=nbgrader_environment())
+    completed = subprocess.run(
+        command, cwd=course, capture_output=True, text=True, env=nbgrader_environment()
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed
 
@@ -46,7 +48,9 @@ def test_nbgrader_autograde_matches_autograder_grade_and_feeds_the_gradebook(cou
     with open(course / "export.csv") as stream:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
 
-    results = grade_all(ASSIGNMENT, course / "submitted", course / "grades" / ASSIGNMENT, jobs=2, show_progress=False)
+    results = grade_all(
+        ASSIGNMENT, course / "submitted", course / "grades" / ASSIGNMENT, jobs=2, show_progress=False
+    )
     assert exported == {result.student_id: result.score for result in results}
     assert exported["reference"] == 100 and exported["course_loops"] == 80
 

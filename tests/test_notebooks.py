@@ -8,7 +8,7 @@ from autograder.course import release_dir, source_dir
 from autograder.execute import run_notebook
 from autograder.notebook import graded_cells
 
-ASSIGNMENT = "conv_step_by_step"
+ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 
 
 def public_test_ids(nb) -> list[str]:
@@ -20,9 +20,10 @@ def public_test_ids(nb) -> list[str]:
 
 
 @pytest.mark.slow
-def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path):
-    folder = shutil.copytree(source_dir(ASSIGNMENT), tmp_path / ASSIGNMENT)
-    run = run_notebook(folder / f"{ASSIGNMENT}.ipynb")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path, assignment):
+    folder = shutil.copytree(source_dir(assignment), tmp_path / assignment)
+    run = run_notebook(folder / f"{assignment}.ipynb")
     assert run.errors == []
     expected = len(public_test_ids(run.notebook))
     assert expected >= len(graded_cells(run.notebook))
@@ -30,9 +31,10 @@ def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path):
 
 
 @pytest.mark.slow
-def test_release_notebook_public_tests_fail_with_messages_without_killing_the_kernel(tmp_path):
-    folder = shutil.copytree(release_dir(ASSIGNMENT), tmp_path / ASSIGNMENT)
-    run = run_notebook(folder / f"{ASSIGNMENT}.ipynb", allow_errors=True)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_notebook_public_tests_fail_with_messages_without_killing_the_kernel(tmp_path, assignment):
+    folder = shutil.copytree(release_dir(assignment), tmp_path / assignment)
+    run = run_notebook(folder / f"{assignment}.ipynb", allow_errors=True)
     failed = {error.grade_id: error for error in run.errors}
     for grade_id in public_test_ids(run.notebook):
         assert grade_id in failed, f"{grade_id} passed on an unimplemented stub"

@@ -1,9 +1,6 @@
 """The public tests students run: committed expected values still match the reference, and the
 speed check tells a correct but slow function apart from a fast one."""
 
-import importlib.util
-import sys
-
 import h5py
 import numpy as np
 import pytest
@@ -11,6 +8,7 @@ import pytest
 from autograder.course import source_dir
 from autograder.examples import EXAMPLES_ROOT, variant_cells
 from autograder.public_fixtures import load_public_tests
+from autograder.reference import load_reference
 
 ASSIGNMENT = "conv_step_by_step"
 
@@ -20,10 +18,11 @@ def public_tests():
     return load_public_tests(ASSIGNMENT)
 
 
-def test_committed_expected_values_match_the_reference(public_tests, conv_reference, tmp_path):
+@pytest.mark.parametrize("assignment", ["conv_step_by_step", "rnn_step_by_step"])
+def test_committed_expected_values_match_the_reference(assignment, tmp_path):
     fresh = tmp_path / "public_tests.h5"
-    public_tests.write_expected(conv_reference, fresh)
-    committed = source_dir(ASSIGNMENT) / "public_tests.h5"
+    load_public_tests(assignment).write_expected(load_reference(assignment), fresh)
+    committed = source_dir(assignment) / "public_tests.h5"
     with h5py.File(fresh) as new, h5py.File(committed) as old:
         names = lambda file: sorted(n for n in _datasets(file) if not n.startswith("speed"))  # noqa: E731
         assert names(new) == names(old), "public_tests.h5 is stale: run python -m autograder.public_fixtures"

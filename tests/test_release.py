@@ -10,7 +10,7 @@ from autograder.course import COURSE_ROOT, release_dir, source_dir
 from autograder.notebook import graded_cells, read_notebook
 from autograder.release import generate_release
 
-ASSIGNMENTS = ["conv_step_by_step"]
+ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 
 
 def comparable(nb: nbformat.NotebookNode) -> list[tuple]:

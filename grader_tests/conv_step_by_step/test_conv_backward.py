@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal, numeric_gradient
+from conv_cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal, numeric_gradient
 
 from autograder.checks import expect_array, expect_tuple
 

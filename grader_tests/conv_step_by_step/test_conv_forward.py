@@ -1,5 +1,5 @@
 import pytest
-from cases import CONV_CASES, RUNTIME_CONV
+from conv_cases import CONV_CASES, RUNTIME_CONV
 
 from autograder.checks import Mismatch, expect_array, expect_tuple
 

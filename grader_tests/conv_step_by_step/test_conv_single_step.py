@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from cases import normal
+from conv_cases import normal
 
 from autograder.checks import Mismatch, expect_scalar
 

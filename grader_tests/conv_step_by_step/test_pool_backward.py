@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase, normal, numeric_gradient
+from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase, normal, numeric_gradient
 
 from autograder.checks import expect_array
 

@@ -1,5 +1,5 @@
 import pytest
-from cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase
+from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase
 
 from autograder.checks import Mismatch, expect_array, expect_tuple
 

@@ -25,6 +25,7 @@ sign, not a guarantee: the grader runs more cases (and times your code).
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 
 import h5py
@@ -46,7 +47,7 @@ __all__ = [
 EXPECTED_PATH = Path(__file__).resolve().with_name("public_tests.h5")
 RTOL, ATOL = 1e-6, 1e-8
 GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
-GRADIENT_TOLERANCE = 1e-6  # on rel_error; a correct backward pass is around 1e-9 here
+GRADIENT_TOLERANCE = 1e-6  # on rel_error; a correct backward pass is below 1e-7 here
 
 
 class PublicTestFailure(AssertionError):
@@ -98,115 +99,210 @@ class Linspace:
 def _case(function, description, draw, args, seed=0, hint=""):
     """A case: `draw` maps input names to shapes (standard normal, drawn in order from the
     seeded generator), to (shape, scale) pairs, or to Linspace inputs."""
-    return {"function": function, "description": description, "seed": seed, "draw": draw, "args": args,
-            "kwargs": {}, "hint": hint}
+    return {
+        "function": function,
+        "description": description,
+        "seed": seed,
+        "draw": draw,
+        "args": args,
+        "kwargs": {},
+        "hint": hint,
+    }
 
 
 def _rnn_step(description, N, D, H, seed, scale=0.5, hint=""):
-    draw = {"x": ((N, D), 1.0), "prev_h": ((N, H), 1.0), "Wx": ((D, H), scale), "Wh": ((H, H), scale),
-            "b": ((H,), scale)}
-    return _case("rnn_step_forward", description, draw,
-                 [Draw("x"), Draw("prev_h"), Draw("Wx"), Draw("Wh"), Draw("b")], seed, hint)
+    draw = {
+        "x": ((N, D), 1.0),
+        "prev_h": ((N, H), 1.0),
+        "Wx": ((D, H), scale),
+        "Wh": ((H, H), scale),
+        "b": ((H,), scale),
+    }
+    return _case(
+        "rnn_step_forward",
+        description,
+        draw,
+        [Draw("x"), Draw("prev_h"), Draw("Wx"), Draw("Wh"), Draw("b")],
+        seed,
+        hint,
+    )
 
 
 def _lstm_step(description, N, D, H, seed, scale=0.5, hint=""):
-    draw = {"x": ((N, D), 1.0), "prev_h": ((N, H), 1.0), "prev_c": ((N, H), 1.0),
-            "Wx": ((D, 4 * H), scale), "Wh": ((H, 4 * H), scale), "b": ((4 * H,), scale)}
-    return _case("lstm_step_forward", description, draw,
-                 [Draw("x"), Draw("prev_h"), Draw("prev_c"), Draw("Wx"), Draw("Wh"), Draw("b")], seed, hint)
+    draw = {
+        "x": ((N, D), 1.0),
+        "prev_h": ((N, H), 1.0),
+        "prev_c": ((N, H), 1.0),
+        "Wx": ((D, 4 * H), scale),
+        "Wh": ((H, 4 * H), scale),
+        "b": ((4 * H,), scale),
+    }
+    return _case(
+        "lstm_step_forward",
+        description,
+        draw,
+        [Draw("x"), Draw("prev_h"), Draw("prev_c"), Draw("Wx"), Draw("Wh"), Draw("b")],
+        seed,
+        hint,
+    )
 
 
 def _sequence(function, description, N, T, D, H, seed, gates=1, scale=0.5, hint=""):
-    draw = {"x": ((N, T, D), 1.0), "h0": ((N, H), 1.0), "Wx": ((D, gates * H), scale),
-            "Wh": ((H, gates * H), scale), "b": ((gates * H,), scale)}
-    return _case(function, description, draw,
-                 [Draw("x"), Draw("h0"), Draw("Wx"), Draw("Wh"), Draw("b")], seed, hint)
+    draw = {
+        "x": ((N, T, D), 1.0),
+        "h0": ((N, H), 1.0),
+        "Wx": ((D, gates * H), scale),
+        "Wh": ((H, gates * H), scale),
+        "b": ((gates * H,), scale),
+    }
+    return _case(
+        function, description, draw, [Draw("x"), Draw("h0"), Draw("Wx"), Draw("Wh"), Draw("b")], seed, hint
+    )
 
 
 def _backward(function, description, forward_case, upstream, seed, hint=""):
     """A backward case: upstream gradients drawn (name -> (shape, scale)), the cache is the
     output of `forward_case`."""
     names = list(upstream)
-    return _case(function, description, upstream, [*(Draw(name) for name in names), Output(forward_case, -1)],
-                 seed, hint)
+    return _case(
+        function,
+        description,
+        upstream,
+        [*(Draw(name) for name in names), Output(forward_case, -1)],
+        seed,
+        hint,
+    )
 
 
 TANH_HINT = "next_h = tanh(x Wx + prev_h Wh + b): x @ Wx has shape (N, H), prev_h @ Wh too, b broadcasts"
-GATES_HINT = ("a = x @ Wx + prev_h @ Wh + b has shape (N, 4H); its four blocks of H columns are, in this "
-              "order, the input gate i, the forget gate f, the output gate o (sigmoids) and g (tanh)")
-TIME_HINT = ("the gradient of h_t is dh[:, t] (from the loss at step t) plus dprev_h (from step t+1): "
-             "add both before calling the step's backward pass")
-CELL_HINT = ("through time, the gradient flows back along h (dprev_h) and along the cell state c "
-             "(dprev_c): carry both from step t to step t-1, and start both at zero after the last step")
+GATES_HINT = (
+    "a = x @ Wx + prev_h @ Wh + b has shape (N, 4H); its four blocks of H columns are, in this "
+    "order, the input gate i, the forget gate f, the output gate o (sigmoids) and g (tanh)"
+)
+TIME_HINT = (
+    "the gradient of h_t is dh[:, t] (from the loss at step t) plus dprev_h (from step t+1): "
+    "add both before calling the step's backward pass"
+)
+CELL_HINT = (
+    "through time, the gradient flows back along h (dprev_h) and along the cell state c "
+    "(dprev_c): carry both from step t to step t-1, and start both at zero after the last step"
+)
 
 CASES = {
     # rnn_step_forward ---------------------------------------------------------------------------
     "rnn_step_forward/classic": _case(
         "rnn_step_forward",
         "the course's example (N=3, D=10, H=4, inputs from np.linspace)",
-        {"x": Linspace(-0.4, 0.7, 3, 10), "prev_h": Linspace(-0.2, 0.5, 3, 4), "Wx": Linspace(-0.1, 0.9, 10, 4),
-         "Wh": Linspace(-0.3, 0.7, 4, 4), "b": Linspace(-0.2, 0.4, 4)},
+        {
+            "x": Linspace(-0.4, 0.7, 3, 10),
+            "prev_h": Linspace(-0.2, 0.5, 3, 4),
+            "Wx": Linspace(-0.1, 0.9, 10, 4),
+            "Wh": Linspace(-0.3, 0.7, 4, 4),
+            "b": Linspace(-0.2, 0.4, 4),
+        },
         [Draw("x"), Draw("prev_h"), Draw("Wx"), Draw("Wh"), Draw("b")],
         hint=TANH_HINT,
     ),
-    "rnn_step_forward/random": _rnn_step("random inputs with N=4, D=5, H=3", 4, 5, 3, seed=101, hint=TANH_HINT),
+    "rnn_step_forward/random": _rnn_step(
+        "random inputs with N=4, D=5, H=3", 4, 5, 3, seed=101, hint=TANH_HINT
+    ),
     "rnn_step_forward/one_example": _rnn_step(
         "a single example (N=1) with D=2, H=6", 1, 2, 6, seed=102, hint=TANH_HINT
     ),
     # rnn_step_backward --------------------------------------------------------------------------
     "rnn_step_backward/random": _backward(
-        "rnn_step_backward", "the cache of the random rnn_step_forward case (N=4, D=5, H=3)",
-        "rnn_step_forward/random", {"dnext_h": ((4, 3), 1.0)}, seed=201,
+        "rnn_step_backward",
+        "the cache of the random rnn_step_forward case (N=4, D=5, H=3)",
+        "rnn_step_forward/random",
+        {"dnext_h": ((4, 3), 1.0)},
+        seed=201,
         hint="with a = x Wx + prev_h Wh + b, da = dnext_h * (1 - next_h**2); then dx = da Wx^T, "
         "dprev_h = da Wh^T, dWx = x^T da, dWh = prev_h^T da, db = da summed over the batch",
     ),
     "rnn_step_backward/one_example": _backward(
-        "rnn_step_backward", "the cache of the single-example rnn_step_forward case (N=1, D=2, H=6)",
-        "rnn_step_forward/one_example", {"dnext_h": ((1, 6), 1.0)}, seed=202,
+        "rnn_step_backward",
+        "the cache of the single-example rnn_step_forward case (N=1, D=2, H=6)",
+        "rnn_step_forward/one_example",
+        {"dnext_h": ((1, 6), 1.0)},
+        seed=202,
         hint="db has shape (H,): sum da over the batch axis 0",
     ),
     # rnn_forward --------------------------------------------------------------------------------
     "rnn_forward/classic": _case(
         "rnn_forward",
         "the course's example (N=2, T=3, D=4, H=5, inputs from np.linspace)",
-        {"x": Linspace(-0.1, 0.3, 2, 3, 4), "h0": Linspace(-0.3, 0.1, 2, 5), "Wx": Linspace(-0.2, 0.4, 4, 5),
-         "Wh": Linspace(-0.4, 0.1, 5, 5), "b": Linspace(-0.7, 0.1, 5)},
+        {
+            "x": Linspace(-0.1, 0.3, 2, 3, 4),
+            "h0": Linspace(-0.3, 0.1, 2, 5),
+            "Wx": Linspace(-0.2, 0.4, 4, 5),
+            "Wh": Linspace(-0.4, 0.1, 5, 5),
+            "b": Linspace(-0.7, 0.1, 5),
+        },
         [Draw("x"), Draw("h0"), Draw("Wx"), Draw("Wh"), Draw("b")],
         hint="h[:, t] is rnn_step_forward of x[:, t] and the previous hidden state (h0 at t = 0)",
     ),
     "rnn_forward/random": _sequence(
-        "rnn_forward", "random inputs with N=3, T=4, D=2, H=5", 3, 4, 2, 5, seed=301,
+        "rnn_forward",
+        "random inputs with N=3, T=4, D=2, H=5",
+        3,
+        4,
+        2,
+        5,
+        seed=301,
         hint="feed each step the hidden state the previous step returned, starting from h0",
     ),
     # rnn_backward -------------------------------------------------------------------------------
     "rnn_backward/random": _backward(
-        "rnn_backward", "the cache of the random rnn_forward case (N=3, T=4, D=2, H=5), dh at every step",
-        "rnn_forward/random", {"dh": ((3, 4, 5), 1.0)}, seed=401, hint=TIME_HINT,
+        "rnn_backward",
+        "the cache of the random rnn_forward case (N=3, T=4, D=2, H=5) and a gradient dh at every step",
+        "rnn_forward/random",
+        {"dh": ((3, 4, 5), 1.0)},
+        seed=401,
+        hint=TIME_HINT,
     ),
     # lstm_step_forward --------------------------------------------------------------------------
     "lstm_step_forward/classic": _case(
         "lstm_step_forward",
         "the course's example (N=3, D=4, H=5, inputs from np.linspace)",
-        {"x": Linspace(-0.4, 1.2, 3, 4), "prev_h": Linspace(-0.3, 0.7, 3, 5), "prev_c": Linspace(-0.4, 0.9, 3, 5),
-         "Wx": Linspace(-2.1, 1.3, 4, 20), "Wh": Linspace(-0.7, 2.2, 5, 20), "b": Linspace(0.3, 0.7, 20)},
+        {
+            "x": Linspace(-0.4, 1.2, 3, 4),
+            "prev_h": Linspace(-0.3, 0.7, 3, 5),
+            "prev_c": Linspace(-0.4, 0.9, 3, 5),
+            "Wx": Linspace(-2.1, 1.3, 4, 20),
+            "Wh": Linspace(-0.7, 2.2, 5, 20),
+            "b": Linspace(0.3, 0.7, 20),
+        },
         [Draw("x"), Draw("prev_h"), Draw("prev_c"), Draw("Wx"), Draw("Wh"), Draw("b")],
         hint=GATES_HINT,
     ),
-    "lstm_step_forward/random": _lstm_step("random inputs with N=2, D=3, H=4", 2, 3, 4, seed=501, hint=GATES_HINT),
+    "lstm_step_forward/random": _lstm_step(
+        "random inputs with N=2, D=3, H=4", 2, 3, 4, seed=501, hint=GATES_HINT
+    ),
     "lstm_step_forward/saturated": _lstm_step(
-        "large weights (scale 10, most gates saturated) with N=3, D=5, H=2", 3, 5, 2, seed=502, scale=10.0,
+        "large weights (scale 10, most gates saturated) with N=3, D=5, H=2",
+        3,
+        5,
+        2,
+        seed=502,
+        scale=10.0,
         hint="use the sigmoid() helper given in the cell for i, f and o, and np.tanh for g and tanh(next_c)",
     ),
     # lstm_step_backward -------------------------------------------------------------------------
     "lstm_step_backward/random": _backward(
-        "lstm_step_backward", "the cache of the random lstm_step_forward case (N=2, D=3, H=4)",
-        "lstm_step_forward/random", {"dnext_h": ((2, 4), 1.0), "dnext_c": ((2, 4), 1.0)}, seed=601,
+        "lstm_step_backward",
+        "the cache of the random lstm_step_forward case (N=2, D=3, H=4)",
+        "lstm_step_forward/random",
+        {"dnext_h": ((2, 4), 1.0), "dnext_c": ((2, 4), 1.0)},
+        seed=601,
         hint="dnext_c and the part of dnext_h that goes through tanh(next_c) add up into one gradient of "
         "next_c; stack the four gate gradients in the order i, f, o, g",
     ),
     "lstm_step_backward/cell_only": _backward(
-        "lstm_step_backward", "the random lstm_step_forward cache with dnext_h = 0 (gradient on the cell only)",
-        "lstm_step_forward/random", {"dnext_h": ((2, 4), 0.0), "dnext_c": ((2, 4), 1.0)}, seed=602,
+        "lstm_step_backward",
+        "the random lstm_step_forward cache with dnext_h = 0 (gradient on the cell only)",
+        "lstm_step_forward/random",
+        {"dnext_h": ((2, 4), 0.0), "dnext_c": ((2, 4), 1.0)},
+        seed=602,
         hint="with dnext_h = 0 the gradient reaches the gates only through next_c = f*prev_c + i*g; "
         "dprev_c = dnext_c * f",
     ),
@@ -214,24 +310,43 @@ CASES = {
     "lstm_forward/classic": _case(
         "lstm_forward",
         "the course's example (N=2, T=3, D=5, H=4, inputs from np.linspace)",
-        {"x": Linspace(-0.4, 0.6, 2, 3, 5), "h0": Linspace(-0.4, 0.8, 2, 4), "Wx": Linspace(-0.2, 0.9, 5, 16),
-         "Wh": Linspace(-0.3, 0.6, 4, 16), "b": Linspace(0.2, 0.7, 16)},
+        {
+            "x": Linspace(-0.4, 0.6, 2, 3, 5),
+            "h0": Linspace(-0.4, 0.8, 2, 4),
+            "Wx": Linspace(-0.2, 0.9, 5, 16),
+            "Wh": Linspace(-0.3, 0.6, 4, 16),
+            "b": Linspace(0.2, 0.7, 16),
+        },
         [Draw("x"), Draw("h0"), Draw("Wx"), Draw("Wh"), Draw("b")],
         hint="the initial cell state is zero; h0 is only the initial hidden state",
     ),
     "lstm_forward/random": _sequence(
-        "lstm_forward", "random inputs with N=3, T=5, D=4, H=2", 3, 5, 4, 2, seed=701, gates=4,
+        "lstm_forward",
+        "random inputs with N=3, T=5, D=4, H=2",
+        3,
+        5,
+        4,
+        2,
+        seed=701,
+        gates=4,
         hint="feed each step the h and c that the previous step returned, starting from h0 and c = 0",
     ),
     # lstm_backward ------------------------------------------------------------------------------
     "lstm_backward/random": _backward(
-        "lstm_backward", "the cache of the random lstm_forward case (N=3, T=5, D=4, H=2), dh at every step",
-        "lstm_forward/random", {"dh": ((3, 5, 2), 1.0)}, seed=801, hint=CELL_HINT,
+        "lstm_backward",
+        "the cache of the random lstm_forward case (N=3, T=5, D=4, H=2) and a gradient dh at every step",
+        "lstm_forward/random",
+        {"dh": ((3, 5, 2), 1.0)},
+        seed=801,
+        hint=CELL_HINT,
     ),
     "lstm_backward/last_step_only": _backward(
         "lstm_backward",
         "the cache of the random lstm_forward case with a gradient on the last step only (dh[:, :-1] = 0)",
-        "lstm_forward/random", {"dh": ((3, 5, 2), 1.0)}, seed=802, hint=CELL_HINT,
+        "lstm_forward/random",
+        {"dh": ((3, 5, 2), 1.0)},
+        seed=802,
+        hint=CELL_HINT,
     ),
 }
 
@@ -365,6 +480,113 @@ def write_expected(reference, path):
             for index, value in enumerate(outputs):
                 _store(file, f"{case_id}/{index}", value)
             file[case_id].attrs["description"] = case["description"]
+    write_speed(reference, path)
+
+
+# --------------------------------------------------------------------------------------
+# Speed
+# --------------------------------------------------------------------------------------
+
+# The grader times these functions on inputs of this size against the instructors' solution, and
+# gives the runtime points when yours takes at most SPEED_LIMIT times as long.
+SPEED_LIMIT = 10
+SPEED_SIZE = {"N": 1024, "T": 20, "D": 2, "H": 3}
+SPEED_FORWARD = {
+    "rnn_forward": "rnn_forward",
+    "rnn_backward": "rnn_forward",
+    "lstm_forward": "lstm_forward",
+    "lstm_backward": "lstm_forward",
+}
+
+
+def speed_inputs(name, forward):
+    """The arguments of the timed call of `name`, at the size the grader uses; a backward pass
+    gets the cache that `forward` (a function) returns."""
+    rng = np.random.default_rng(2024)
+    N, T, D, H = (SPEED_SIZE[key] for key in "NTDH")
+    gates = 4 if name.startswith("lstm") else 1
+    inputs = [
+        rng.standard_normal((N, T, D)),
+        rng.standard_normal((N, H)),
+        0.5 * rng.standard_normal((D, gates * H)),
+        0.5 * rng.standard_normal((H, gates * H)),
+        0.5 * rng.standard_normal(gates * H),
+    ]
+    if name.endswith("_forward"):
+        return inputs
+    h, cache = forward(*inputs)
+    return [rng.standard_normal(h.shape), cache]
+
+
+def yardstick_seconds():
+    """Time of a fixed numpy workload like an RNN's (many small matrix products and tanh): it
+    calibrates this machine against the instructors'. Wall-clock time, best of several runs."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((256, 24)), rng.standard_normal((24, 64))
+    best = float("inf")
+    for _ in range(10):
+        start = time.perf_counter()
+        for _ in range(50):
+            np.tanh(x @ w)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _seconds(call):
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def write_speed(reference, path):
+    """Store, per timed function, the reference's time as a multiple of the yardstick's."""
+    yardstick = yardstick_seconds()
+    with h5py.File(path, "a") as file:
+        group = file.require_group("speed")
+        group.attrs["about"] = "reference time / yardstick_seconds(), measured by the instructors"
+        for name, forward in SPEED_FORWARD.items():
+            args = speed_inputs(name, getattr(reference, forward))
+            function = getattr(reference, name)
+            seconds = min(_seconds(lambda f=function, a=args: f(*a)) for _ in range(10))
+            group.attrs[name] = seconds / yardstick
+
+
+def _check_speed(name, target, forward):
+    """Time `target` as the grader will, and say whether it is within the limit (an estimate:
+    the grader measures the reference on its own machine, in the same run)."""
+    with h5py.File(EXPECTED_PATH, "r") as file:
+        relative = dict(file["speed"].attrs) if "speed" in file else {}
+    if name not in relative:
+        return
+    args = speed_inputs(name, forward)
+    reference = relative[name] * yardstick_seconds()
+    seconds, runs = _seconds(lambda: target(*args)), 1
+    # Unless hopeless, take the best of several runs, as the grader does. A notebook's timings
+    # jump when other programs keep the cores busy (the grader keeps numpy to one thread and
+    # reads CPU clocks, which is steadier), so near the limit keep trying for two seconds.
+    deadline = time.perf_counter() + 2.0
+    while seconds < 3 * SPEED_LIMIT * reference and (
+        runs < 3 or (seconds > SPEED_LIMIT * reference and time.perf_counter() < deadline)
+    ):
+        seconds, runs = min(seconds, _seconds(lambda: target(*args))), runs + 1
+    ratio = seconds / reference
+    size = ", ".join(f"{key}={value}" for key, value in SPEED_SIZE.items())
+    if ratio > 3 * SPEED_LIMIT:
+        _fail(
+            f"{name} is correct but slow: {seconds:.3f} s on the grader's input size ({size}), about "
+            f"{ratio:.0f}× the reference (the limit is {SPEED_LIMIT}×). Loop over the time steps only and "
+            "process the whole minibatch at each step: no loop over the examples or the hidden units"
+        )
+    if ratio > SPEED_LIMIT:
+        print(
+            f"\u26a0\ufe0f {name} took about {ratio:.0f}× the reference's time on this run, over the "
+            f"limit of {SPEED_LIMIT}×. Timings in a notebook vary with what else the computer is doing: "
+            "run the cell again, and if it stays over the limit, vectorize more (see section 3)."
+        )
+    else:
+        print(
+            f"\u2705 {name} is fast enough: about {ratio:.1f}× the reference's time (limit {SPEED_LIMIT}×)."
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -497,25 +719,33 @@ def _check_cache(name, cache, expected, where):
     sequence = name in ("rnn_forward", "lstm_forward")
     contract = f"a tuple of T step caches, cache[t] = {step} of time step t" if sequence else step
     if not isinstance(cache, tuple) or len(cache) != len(expected):
-        got = f"a {_type_name(cache)}" + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")
+        got = f"a {_type_name(cache)}" + (
+            f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else ""
+        )
         _fail(f"with {where} the cache must be {contract} (length {len(expected)}), but yours is {got}")
     steps = cache if sequence else (cache,)
     wanted = expected if sequence else (expected,)
     for t, (got_step, want_step) in enumerate(zip(steps, wanted, strict=True)):
         prefix = f"cache[{t}]" if sequence else "cache"
         if not isinstance(got_step, tuple) or len(got_step) != len(fields):
-            _fail(f"with {where} {prefix} must be the tuple {step}, but it is a {_type_name(got_step)}"
-                  + (f" of length {len(got_step)}" if isinstance(got_step, (tuple, list)) else ""))
+            _fail(
+                f"with {where} {prefix} must be the tuple {step}, but it is a {_type_name(got_step)}"
+                + (f" of length {len(got_step)}" if isinstance(got_step, (tuple, list)) else "")
+            )
         for k, (got, want) in enumerate(zip(got_step, want_step, strict=True)):
             label = f"{prefix}[{k}] ({fields[k]}" + (f" of time step {t})" if sequence else ")")
             if not isinstance(got, np.ndarray) or got.shape != want.shape:
                 shape = got.shape if isinstance(got, np.ndarray) else _type_name(got)
-                _fail(f"with {where} {label} should be an array of shape {want.shape}, got {shape}; "
-                      f"the cache must be {contract}")
+                _fail(
+                    f"with {where} {label} should be an array of shape {want.shape}, got {shape}; "
+                    f"the cache must be {contract}"
+                )
             if not np.allclose(got, want, rtol=RTOL, atol=ATOL):
-                _fail(f"with {where} {label} differs from the expected values (max abs error "
-                      f"{_max_error(got, want):.3g}); the cache must be {contract}, holding the inputs "
-                      "unchanged and the values the backward pass needs")
+                _fail(
+                    f"with {where} {label} differs from the expected values (max abs error "
+                    f"{_max_error(got, want):.3g}); the cache must be {contract}, holding the inputs "
+                    "unchanged and the values the backward pass needs"
+                )
 
 
 def _published(where, what, got, expected, hint=""):
@@ -523,8 +753,10 @@ def _published(where, what, got, expected, hint=""):
     if np.shape(got) != np.shape(expected):
         _fail(f"with {where} your {what} has shape {np.shape(got)} but should be {np.shape(expected)}")
     if not np.allclose(got, expected, rtol=RTOL, atol=1e-7):
-        _fail(f"with {where} your {what} is {_array_text(got)} but should be {_array_text(expected)}"
-              + (f"; hint: {hint}" if hint else ""))
+        _fail(
+            f"with {where} your {what} is {_array_text(got)} but should be {_array_text(expected)}"
+            + (f"; hint: {hint}" if hint else "")
+        )
 
 
 def _run_case(name, target, case_id, published=None):
@@ -539,7 +771,9 @@ def _run_case(name, target, case_id, published=None):
     labels = OUTPUTS[name]
     shape = ", ".join(label or "cache" for label in labels)
     if not isinstance(output, (tuple, list)) or len(output) != len(labels):
-        got = f"a {_type_name(output)}" + (f" of {len(output)} elements" if isinstance(output, (tuple, list)) else "")
+        got = f"a {_type_name(output)}" + (
+            f" of {len(output)} elements" if isinstance(output, (tuple, list)) else ""
+        )
         _fail(f"{name} must return a tuple ({shape}) of {len(labels)} elements, got {got}")
     expected = [_read_expected(case_id, index) for index in range(len(labels))]
     for index, label in enumerate(labels):
@@ -549,8 +783,10 @@ def _run_case(name, target, case_id, published=None):
         published(output)
     for index, label in enumerate(labels):
         if label is not None and not np.allclose(output[index], expected[index], rtol=RTOL, atol=ATOL):
-            _fail(f"with {where} your {label} differs from the expected values "
-                  f"(max abs error {_max_error(output[index], expected[index]):.3g}){hint}")
+            _fail(
+                f"with {where} your {label} differs from the expected values "
+                f"(max abs error {_max_error(output[index], expected[index]):.3g}){hint}"
+            )
     for index, label in enumerate(labels):
         if label is None:
             _check_cache(name, output[index], expected[index], where)
@@ -562,7 +798,7 @@ def _case_ids(name):
 
 
 def _passed(name, count, extra=""):
-    print(f"\u2705 All tests passed. ({name}: {count} cases{extra})")
+    print(f"\u2705 All tests passed. ({name}: {count} case{'' if count == 1 else 's'}{extra})")
 
 
 # --------------------------------------------------------------------------------------
@@ -603,28 +839,36 @@ def _gradient_check(name, forward_name, backward, forward, inputs, upstream, out
     values = list(inputs.values())
     result = _call(forward_name, forward, f"the inputs of {where}", values)
     if not isinstance(result, (tuple, list)) or len(result) != len(OUTPUTS[forward_name]):
-        _fail(f"the gradient check of {name} needs your {forward_name} to return "
-              f"({', '.join(label or 'cache' for label in OUTPUTS[forward_name])})")
+        _fail(
+            f"the gradient check of {name} needs your {forward_name} to return "
+            f"({', '.join(label or 'cache' for label in OUTPUTS[forward_name])})"
+        )
     cache = result[-1]
     cache_before = copy.deepcopy(cache)
     upstream_before = copy.deepcopy(upstream)
     first = _call(name, backward, where, [*upstream, cache])
     if not _same(cache_before, cache):
         path = _first_difference(cache_before, cache) or ()
-        _fail(f"{name} changed the cache of your {forward_name} in place during {where}: "
-              f"{_cache_position_text(name, path)} is not what it was. A cache is read again (calling the "
-              "backward pass twice must give the same answer), so never write into its arrays with +=, *=, "
-              "or out=: compute new arrays instead")
+        _fail(
+            f"{name} changed the cache of your {forward_name} in place during {where}: "
+            f"{_cache_position_text(name, path)} is not what it was. A cache is read again (calling the "
+            "backward pass twice must give the same answer), so never write into its arrays with +=, *=, "
+            "or out=: compute new arrays instead"
+        )
     if not _same(upstream_before, list(upstream)):
-        _fail(f"{name} changed its upstream gradient input in place during {where}: compute new arrays "
-              "(e.g. `d = dh[:, t] + dprev_h`) instead of `+=` on the arrays you are given")
+        _fail(
+            f"{name} changed its upstream gradient input in place during {where}: compute new arrays "
+            "(e.g. `d = dh[:, t] + dprev_h`) instead of `+=` on the arrays you are given"
+        )
     second = _call(name, backward, where, [*upstream, cache])
     if not isinstance(first, (tuple, list)) or len(first) != len(OUTPUTS[name]):
         _fail(f"{name} must return a tuple ({', '.join(OUTPUTS[name])})")
     for label, a, b in zip(OUTPUTS[name], first, second, strict=True):
         if not _same(np.asarray(a), np.asarray(b)):
-            _fail(f"calling {name} twice on the same cache gave two different {label}: something changes "
-                  "between the calls (an array of the cache written in place?)")
+            _fail(
+                f"calling {name} twice on the same cache gave two different {label}: something changes "
+                "between the calls (an array of the cache written in place?)"
+            )
 
     def f():
         return output_of(forward(*values))
@@ -645,8 +889,10 @@ def _gradient_check(name, forward_name, backward, forward, inputs, upstream, out
 
 def _random(seed, shapes, scale=0.5):
     rng = np.random.default_rng(seed)
-    return {key: (1.0 if key in ("x", "prev_h", "prev_c", "h0") else scale) * rng.standard_normal(shape)
-            for key, shape in shapes.items()}
+    return {
+        key: (1.0 if key in ("x", "prev_h", "prev_c", "h0") else scale) * rng.standard_normal(shape)
+        for key, shape in shapes.items()
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -659,10 +905,16 @@ def rnn_step_forward_test(target):
 
     def classic(outputs):
         _published(
-            CASES["rnn_step_forward/classic"]["description"], "next_h", outputs[0],
-            np.array([[-0.58172089, -0.50182032, -0.41232771, -0.31410098],
-                      [0.66854692, 0.79562378, 0.87755553, 0.92795967],
-                      [0.97934501, 0.99144213, 0.99646691, 0.99854353]]),
+            CASES["rnn_step_forward/classic"]["description"],
+            "next_h",
+            outputs[0],
+            np.array(
+                [
+                    [-0.58172089, -0.50182032, -0.41232771, -0.31410098],
+                    [0.66854692, 0.79562378, 0.87755553, 0.92795967],
+                    [0.97934501, 0.99144213, 0.99646691, 0.99854353],
+                ]
+            ),
             TANH_HINT,
         )
 
@@ -680,8 +932,16 @@ def rnn_step_backward_test(target, forward=None):
     N, D, H = 4, 3, 5
     inputs = _random(211, {"x": (N, D), "prev_h": (N, H), "Wx": (D, H), "Wh": (H, H), "b": (H,)})
     dnext_h = np.random.default_rng(212).standard_normal((N, H))
-    _gradient_check(name, "rnn_step_forward", target, forward, inputs, [dnext_h], lambda out: out[0],
-                    [("dx", "x"), ("dprev_h", "prev_h"), ("dWx", "Wx"), ("dWh", "Wh"), ("db", "b")])
+    _gradient_check(
+        name,
+        "rnn_step_forward",
+        target,
+        forward,
+        inputs,
+        [dnext_h],
+        lambda out: out[0],
+        [("dx", "x"), ("dprev_h", "prev_h"), ("dWx", "Wx"), ("dWh", "Wh"), ("db", "b")],
+    )
     _passed(name, len(cases), " and a gradient check")
 
 
@@ -690,19 +950,30 @@ def rnn_forward_test(target):
 
     def classic(outputs):
         _published(
-            CASES["rnn_forward/classic"]["description"], "h", outputs[0],
-            np.array([[[-0.42070749, -0.27279261, -0.11074945, 0.05740409, 0.22236251],
-                       [-0.39525808, -0.22554661, -0.0409454, 0.14649412, 0.32397316],
-                       [-0.42305111, -0.24223728, -0.04287027, 0.15997045, 0.35014525]],
-                      [[-0.55857474, -0.39065825, -0.19198182, 0.02378408, 0.23735671],
-                       [-0.27150199, -0.07088804, 0.13562939, 0.33099728, 0.50158768],
-                       [-0.51014825, -0.30524429, -0.06755202, 0.17806392, 0.40333043]]]),
+            CASES["rnn_forward/classic"]["description"],
+            "h",
+            outputs[0],
+            np.array(
+                [
+                    [
+                        [-0.42070749, -0.27279261, -0.11074945, 0.05740409, 0.22236251],
+                        [-0.39525808, -0.22554661, -0.0409454, 0.14649412, 0.32397316],
+                        [-0.42305111, -0.24223728, -0.04287027, 0.15997045, 0.35014525],
+                    ],
+                    [
+                        [-0.55857474, -0.39065825, -0.19198182, 0.02378408, 0.23735671],
+                        [-0.27150199, -0.07088804, 0.13562939, 0.33099728, 0.50158768],
+                        [-0.51014825, -0.30524429, -0.06755202, 0.17806392, 0.40333043],
+                    ],
+                ]
+            ),
             CASES["rnn_forward/classic"]["hint"],
         )
 
     cases = _case_ids(name)
     for case_id in cases:
         _run_case(name, target, case_id, classic if case_id.endswith("/classic") else None)
+    _check_speed(name, target, target)
     _passed(name, len(cases))
 
 
@@ -714,8 +985,17 @@ def rnn_backward_test(target, forward=None):
     N, T, D, H = 2, 4, 3, 5
     inputs = _random(411, {"x": (N, T, D), "h0": (N, H), "Wx": (D, H), "Wh": (H, H), "b": (H,)})
     dh = np.random.default_rng(412).standard_normal((N, T, H))
-    _gradient_check(name, "rnn_forward", target, forward, inputs, [dh], lambda out: out[0],
-                    [("dx", "x"), ("dh0", "h0"), ("dWx", "Wx"), ("dWh", "Wh"), ("db", "b")])
+    _gradient_check(
+        name,
+        "rnn_forward",
+        target,
+        forward,
+        inputs,
+        [dh],
+        lambda out: out[0],
+        [("dx", "x"), ("dh0", "h0"), ("dWx", "Wx"), ("dWh", "Wh"), ("db", "b")],
+    )
+    _check_speed(name, target, forward)
     _passed(name, len(cases), " and a gradient check")
 
 
@@ -725,17 +1005,29 @@ def lstm_step_forward_test(target):
     def classic(outputs):
         where = CASES["lstm_step_forward/classic"]["description"]
         _published(
-            where, "next_h", outputs[0],
-            np.array([[0.24635157, 0.28610883, 0.32240467, 0.35525807, 0.38474904],
-                      [0.49223563, 0.55611431, 0.61507696, 0.66844003, 0.7159181],
-                      [0.56735664, 0.66310127, 0.74419266, 0.80889665, 0.858299]]),
+            where,
+            "next_h",
+            outputs[0],
+            np.array(
+                [
+                    [0.24635157, 0.28610883, 0.32240467, 0.35525807, 0.38474904],
+                    [0.49223563, 0.55611431, 0.61507696, 0.66844003, 0.7159181],
+                    [0.56735664, 0.66310127, 0.74419266, 0.80889665, 0.858299],
+                ]
+            ),
             GATES_HINT,
         )
         _published(
-            where, "next_c", outputs[1],
-            np.array([[0.32986176, 0.39145139, 0.451556, 0.51014116, 0.56717407],
-                      [0.66382255, 0.76674007, 0.87195994, 0.97902709, 1.08751345],
-                      [0.74192008, 0.90592151, 1.07717006, 1.25120233, 1.42395676]]),
+            where,
+            "next_c",
+            outputs[1],
+            np.array(
+                [
+                    [0.32986176, 0.39145139, 0.451556, 0.51014116, 0.56717407],
+                    [0.66382255, 0.76674007, 0.87195994, 0.97902709, 1.08751345],
+                    [0.74192008, 0.90592151, 1.07717006, 1.25120233, 1.42395676],
+                ]
+            ),
             GATES_HINT,
         )
 
@@ -751,14 +1043,29 @@ def lstm_step_backward_test(target, forward=None):
     for case_id in cases:
         _run_case(name, target, case_id)
     N, D, H = 3, 5, 4
-    inputs = _random(611, {"x": (N, D), "prev_h": (N, H), "prev_c": (N, H), "Wx": (D, 4 * H),
-                           "Wh": (H, 4 * H), "b": (4 * H,)})
+    inputs = _random(
+        611,
+        {"x": (N, D), "prev_h": (N, H), "prev_c": (N, H), "Wx": (D, 4 * H), "Wh": (H, 4 * H), "b": (4 * H,)},
+    )
     rng = np.random.default_rng(612)
     dnext_h, dnext_c = rng.standard_normal((N, H)), rng.standard_normal((N, H))
-    _gradient_check(name, "lstm_step_forward", target, forward, inputs, [dnext_h, dnext_c],
-                    lambda out: (out[0], out[1]),
-                    [("dx", "x"), ("dprev_h", "prev_h"), ("dprev_c", "prev_c"), ("dWx", "Wx"), ("dWh", "Wh"),
-                     ("db", "b")])
+    _gradient_check(
+        name,
+        "lstm_step_forward",
+        target,
+        forward,
+        inputs,
+        [dnext_h, dnext_c],
+        lambda out: (out[0], out[1]),
+        [
+            ("dx", "x"),
+            ("dprev_h", "prev_h"),
+            ("dprev_c", "prev_c"),
+            ("dWx", "Wx"),
+            ("dWh", "Wh"),
+            ("db", "b"),
+        ],
+    )
     _passed(name, len(cases), " and a gradient check")
 
 
@@ -767,19 +1074,30 @@ def lstm_forward_test(target):
 
     def classic(outputs):
         _published(
-            CASES["lstm_forward/classic"]["description"], "h", outputs[0],
-            np.array([[[0.01764008, 0.01823233, 0.01882671, 0.0194232],
-                       [0.11287491, 0.12146228, 0.13018446, 0.13902939],
-                       [0.31358768, 0.33338627, 0.35304453, 0.37250975]],
-                      [[0.45767879, 0.4761092, 0.4936887, 0.51041945],
-                       [0.6704845, 0.69350089, 0.71486014, 0.7346449],
-                       [0.81733511, 0.83677871, 0.85403753, 0.86935314]]]),
+            CASES["lstm_forward/classic"]["description"],
+            "h",
+            outputs[0],
+            np.array(
+                [
+                    [
+                        [0.01764008, 0.01823233, 0.01882671, 0.0194232],
+                        [0.11287491, 0.12146228, 0.13018446, 0.13902939],
+                        [0.31358768, 0.33338627, 0.35304453, 0.37250975],
+                    ],
+                    [
+                        [0.45767879, 0.4761092, 0.4936887, 0.51041945],
+                        [0.6704845, 0.69350089, 0.71486014, 0.7346449],
+                        [0.81733511, 0.83677871, 0.85403753, 0.86935314],
+                    ],
+                ]
+            ),
             CASES["lstm_forward/classic"]["hint"],
         )
 
     cases = _case_ids(name)
     for case_id in cases:
         _run_case(name, target, case_id, classic if case_id.endswith("/classic") else None)
+    _check_speed(name, target, target)
     _passed(name, len(cases))
 
 
@@ -791,6 +1109,15 @@ def lstm_backward_test(target, forward=None):
     N, T, D, H = 2, 4, 5, 3
     inputs = _random(811, {"x": (N, T, D), "h0": (N, H), "Wx": (D, 4 * H), "Wh": (H, 4 * H), "b": (4 * H,)})
     dh = np.random.default_rng(812).standard_normal((N, T, H))
-    _gradient_check(name, "lstm_forward", target, forward, inputs, [dh], lambda out: out[0],
-                    [("dx", "x"), ("dh0", "h0"), ("dWx", "Wx"), ("dWh", "Wh"), ("db", "b")])
+    _gradient_check(
+        name,
+        "lstm_forward",
+        target,
+        forward,
+        inputs,
+        [dh],
+        lambda out: out[0],
+        [("dx", "x"), ("dh0", "h0"), ("dWx", "Wx"), ("dWh", "Wh"), ("db", "b")],
+    )
+    _check_speed(name, target, forward)
     _passed(name, len(cases), " and a gradient check")

@@ -1,0 +1,197 @@
+"""Inputs and checks for the hidden tests of rnn_step_by_step: seeded, so every run grades the
+same data.
+
+Every case has N (examples), T (time steps), D (input size) and H (hidden size) all different,
+so a transposed matrix or a wrong axis cannot pass; initial states are non-zero, most cases have
+T > 1 (the gradient must flow through time, through both h and c for the LSTM), and one step
+case has weights large enough to saturate tanh and the gates.
+
+(The module is not called `cases.py`, as in conv_step_by_step, because grader_tests folders are
+put on sys.path: in a process that grades both assignments, `import cases` would find the other
+assignment's module in sys.modules.)
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder.checks import Mismatch, describe, expect_array
+
+GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
+GRADIENT_TOLERANCE = 1e-6  # on cs231n's rel_error; the reference is around 1e-9 on these cases
+
+
+def normal(seed: int, *shape: int, scale: float = 1.0) -> np.ndarray:
+    return scale * np.random.default_rng(seed).standard_normal(shape)
+
+
+@dataclass(frozen=True)
+class StepCase:
+    id: str
+    N: int
+    D: int
+    H: int
+    seed: int
+    scale: float = 0.5  # of the weights and biases; inputs and states are standard normal
+
+    @property
+    def describe(self) -> str:
+        return f"with N={self.N}, D={self.D}, H={self.H}" + (
+            f" and large weights (scale {self.scale:g})" if self.scale > 1 else ""
+        )
+
+    def rnn_inputs(self):
+        N, D, H, s = self.N, self.D, self.H, self.seed
+        return (
+            normal(s, N, D),
+            normal(s + 1, N, H),
+            normal(s + 2, D, H, scale=self.scale),
+            normal(s + 3, H, H, scale=self.scale),
+            normal(s + 4, H, scale=self.scale),
+        )
+
+    def lstm_inputs(self):
+        N, D, H, s = self.N, self.D, self.H, self.seed
+        return (
+            normal(s, N, D),
+            normal(s + 1, N, H),
+            normal(s + 5, N, H),
+            normal(s + 2, D, 4 * H, scale=self.scale),
+            normal(s + 3, H, 4 * H, scale=self.scale),
+            normal(s + 4, 4 * H, scale=self.scale),
+        )
+
+
+@dataclass(frozen=True)
+class SequenceCase:
+    id: str
+    N: int
+    T: int
+    D: int
+    H: int
+    seed: int
+    scale: float = 0.5
+
+    @property
+    def describe(self) -> str:
+        return f"with N={self.N}, T={self.T}, D={self.D}, H={self.H}" + (
+            f" and large weights (scale {self.scale:g})" if self.scale > 1 else ""
+        )
+
+    def inputs(self, gates: int):
+        N, T, D, H, s = self.N, self.T, self.D, self.H, self.seed
+        return (
+            normal(s, N, T, D),
+            normal(s + 1, N, H),
+            normal(s + 2, D, gates * H, scale=self.scale),
+            normal(s + 3, H, gates * H, scale=self.scale),
+            normal(s + 4, gates * H, scale=self.scale),
+        )
+
+    def rnn_inputs(self):
+        return self.inputs(1)
+
+    def lstm_inputs(self):
+        return self.inputs(4)
+
+
+STEP_CASES = [
+    StepCase("N3-D5-H4", 3, 5, 4, seed=10),
+    StepCase("N1-D2-H6-one-example", 1, 2, 6, seed=20),
+    StepCase("N6-D3-H2-large-weights", 6, 3, 2, seed=30, scale=6.0),
+    StepCase("N4-D7-H5", 4, 7, 5, seed=40, scale=0.8),
+]
+
+SEQUENCE_CASES = [
+    SequenceCase("N3-T4-D5-H6", 3, 4, 5, 6, seed=110),
+    SequenceCase("N2-T7-D3-H4", 2, 7, 3, 4, seed=120),
+    SequenceCase("N5-T1-D4-H3-one-step", 5, 1, 4, 3, seed=130),
+    SequenceCase("N4-T6-D2-H7-large-weights", 4, 6, 2, 7, seed=140, scale=1.5),
+]
+# Forward passes are also tested on one time step; backward passes on T > 1 only, where the
+# gradient must flow through time.
+FORWARD_CASES = SEQUENCE_CASES[:3]
+BACKWARD_CASES = [SEQUENCE_CASES[0], SEQUENCE_CASES[1], SEQUENCE_CASES[3]]
+
+# The numeric gradient checks: small enough for centred differences element by element.
+NUMERIC_STEP = StepCase("numeric N4-D3-H5", 4, 3, 5, seed=60)
+NUMERIC_SEQUENCE = SequenceCase("numeric N3-T5-D2-H4", 3, 5, 2, 4, seed=160)
+
+# The runtime tests' size. The grader's CPU time of a call includes receiving the arguments and
+# sending back the result (caches hold a few arrays per time step), which a loop over the
+# examples does not slow down: D and H are small, N * T large, so that the per-example Python
+# work dominates. Measured (single-threaded BLAS, the sandbox's CPU clocks, fresh sessions): a
+# per-example loop takes 17-35 times the reference's time here (rnn_forward the least), and 150-250
+# times in-process.
+RUNTIME_CASE = SequenceCase("runtime", 1024, 20, 2, 3, seed=900)
+
+RNN_CACHE = ("x", "prev_h", "Wx", "Wh", "next_h")
+LSTM_CACHE = ("x", "prev_h", "prev_c", "Wx", "Wh", "i", "f", "o", "g", "next_c")
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """cs231n's relative error: max over elements of |x - y| / max(1e-8, |x| + |y|)."""
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+
+
+def numeric_gradient(loss, array: np.ndarray, step: float = GRADIENT_STEP) -> np.ndarray:
+    """Centred differences of a scalar function of `array`, one element at a time."""
+    gradient = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + step
+        plus = loss()
+        array[index] = saved - step
+        minus = loss()
+        array[index] = saved
+        gradient[index] = (plus - minus) / (2 * step)
+    return gradient
+
+
+def expect_gradient(actual, numeric: np.ndarray, what: str, case: str) -> None:
+    """A gradient against a numeric gradient, with cs231n's relative error."""
+    if not isinstance(actual, np.ndarray):
+        raise Mismatch(f"{case}: {what} should be a numpy array, got {describe(actual)}")
+    if actual.shape != numeric.shape:
+        raise Mismatch(f"{case}: {what} has shape {actual.shape} but should have shape {numeric.shape}")
+    if actual.dtype.kind not in "biuf" or not np.all(np.isfinite(actual)):
+        raise Mismatch(f"{case}: {what} should hold finite real numbers")
+    error = rel_error(actual.astype(float), numeric)
+    if not error < GRADIENT_TOLERANCE:
+        raise Mismatch(
+            f"{case}: {what} disagrees with the numeric gradient (centred differences) of the reference "
+            f"forward pass: relative error {error:.1e}, tolerance {GRADIENT_TOLERANCE:g}"
+        )
+
+
+def expect_gradients(actual: tuple, expected: tuple, names: tuple, case: str) -> None:
+    for name, got, wanted in zip(names, actual, expected):
+        expect_array(got, wanted, name, case)
+
+
+def expect_step_cache(cache, reference_cache: tuple, fields: tuple, case: str, where: str = "the cache"):
+    """Structure and shapes of a step cache, against the reference's; returns it as a tuple."""
+    contract = "(" + ", ".join(fields) + ")"
+    if not isinstance(cache, tuple | list) or len(cache) != len(fields):
+        raise Mismatch(f"{case}: {where} must be the tuple {contract}, got {describe(cache)}")
+    for name, got, wanted in zip(fields, cache, reference_cache):
+        if not isinstance(got, np.ndarray) or got.shape != wanted.shape:
+            raise Mismatch(
+                f"{case}: {where} must be {contract}; its {name} should be an array of shape {wanted.shape}, "
+                f"got {describe(got)}"
+            )
+    return tuple(cache)
+
+
+def expect_sequence_cache(cache, reference_cache: tuple, fields: tuple, case: str) -> tuple:
+    """A sequence cache: a tuple of T step caches, each like the reference's."""
+    T = len(reference_cache)
+    if not isinstance(cache, tuple | list) or len(cache) != T:
+        raise Mismatch(
+            f"{case}: the cache must be a tuple of T={T} step caches, cache[t] from time step t, "
+            f"got {describe(cache)}"
+        )
+    return tuple(
+        expect_step_cache(step, wanted, fields, case, where=f"cache[{t}]")
+        for t, (step, wanted) in enumerate(zip(cache, reference_cache))
+    )
