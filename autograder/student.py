@@ -36,7 +36,7 @@ class StudentFunctions:
         reference_cells: dict[str, str],
         sandbox: Sandbox | None,
         problem: str = "",
-        call_timeout: float = 20.0,
+        call_timeout: float = 10.0,
     ):
         self._submission = submission
         self._reference_cells = reference_cells
@@ -44,6 +44,9 @@ class StudentFunctions:
         self._problem = problem
         self._sessions: dict[str, Any] = {}
         self._call_timeout = call_timeout
+        # A function that hung once fails its remaining tests at once, so a submission that
+        # never returns costs one timeout per function, not one per test.
+        self._hung: dict[str, str] = {}
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -57,6 +60,8 @@ class StudentFunctions:
         (or merely over `cpu_budget`, which the runtime test reports itself).
 
         fresh: run it in a new session, so nothing computed by earlier calls is at hand."""
+        if name in self._hung:
+            raise StudentError(self._hung[name])
         if fresh and name in self._sessions:
             self._sessions.pop(name).close()
         session = self._session(name)
@@ -68,7 +73,10 @@ class StudentFunctions:
             return result
         if result.status != "ok":
             self._sessions.pop(name, None)  # a failed session is not reused
-            raise StudentError(describe_failure(name, result))
+            message = describe_failure(name, result)
+            if result.status == "timeout":
+                self._hung[name] = f"{message} (on an earlier test; not run again)"
+            raise StudentError(message)
         return result
 
     def _session(self, name: str):
@@ -100,7 +108,7 @@ class StudentFunctions:
 def describe_failure(name: str, result) -> str:
     messages = {
         "error": f"{name} raised {result.error}",
-        "timeout": f"{name} did not finish within the time limit",
+        "timeout": f"{name} did not finish within {result.wall_seconds:.0f} s",
         "cpu_limit": f"{name} used more CPU time than allowed",
         "crashed": f"{name} crashed the process running it ({result.error or 'killed'})",
         "protocol": f"{name} broke the connection to the grader ({result.error})",

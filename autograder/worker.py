@@ -13,9 +13,20 @@ student prints can be taken for a message:
   status    zygote -> grader only     {"stage": "ready"} / {"stage": "exit", "exitcode": n, "output": s}
 The session child closes the status fd before running student code, so student code
 can forge replies for its own session but never a zygote status, and whatever it
-leaves in a pipe is drained before the next session. Every request carries a random
-"id" that its reply echoes: a reply cannot be written before its request was sent,
-so answers forged ahead of time (outside the CPU-measured call) are detected.
+leaves in a pipe is drained before the next session.
+
+Every session is forked from the zygote and inherits its memory, freed blocks
+included, whose contents stay until reused. So the zygote never holds anything a
+session could use: not a request (each session request carries the reference cells
+of the other functions), not what a session left behind (its output, names of its
+files). A child forked once a request is waiting reads it and becomes the session; after
+it, a second child (the janitor) cleans up and writes the exit status into a pipe,
+which the zygote relays through a buffer it zeroes, once the janitor is gone (so the
+grader, which takes the zygote's only child for the session child, never meets it).
+
+Every request carries a random "id" that its reply echoes: a reply cannot be written
+before its request was sent, so answers forged ahead of time (outside the CPU-measured
+call) are detected.
 
 This file imports only the standard library, numpy and its two siblings wire.py and
 landlock.py; the sandbox copies the three files into a directory of their own.
@@ -31,6 +42,7 @@ import linecache
 import os
 import platform
 import resource
+import select
 import shutil
 import signal
 import stat
@@ -98,22 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     baseline = Baseline.take(config.scratch)
     send(config.status, {"stage": "ready", "landlock": landlock.abi_version()})
     while True:
-        try:
-            request = wire.read_message(config.requests, max_size=config.max_message)
-        except EOFError:
+        told, exitcode = run_session(config)
+        if told == SESSION:
+            if not report_exit(config, baseline, exitcode):
+                return 3
+        elif told == STOP:
             return 0
-        except wire.WireError:
-            return 3  # the stream is out of step: the grader restarts the sandbox
-        op = request.get("op") if isinstance(request, dict) else None
-        if op == "session":
-            exitcode = run_session(config, request)
-            output = read_output(config)
-            drain(config.requests)
-            clean = clean_up(config, baseline)
-            send(config.status, {"stage": "exit", "exitcode": exitcode, "output": output, "clean": clean})
-        elif op == "shutdown":
-            return 0
-        # any other op is a leftover of a session that died before reading it
+        elif told != IGNORED:
+            return 3  # the stream is out of step, or no child: the grader restarts the sandbox
 
 
 def harden_zygote() -> None:
@@ -127,22 +131,91 @@ def send(fd: int, message: dict) -> None:
     wire.write_message(fd, message)
 
 
-def run_session(config: Config, request: dict) -> int | None:
-    """Fork the session child and wait for it; its exit code (negative: killed by a signal).
+# What the child forked for the next request tells the zygote, before any student code runs.
+SESSION, IGNORED, STOP = b"S", b"I", b"Q"
 
-    None when the child could not even be forked (e.g. RLIMIT_NPROC reached).
+
+def run_session(config: Config) -> tuple[bytes, int | None]:
+    """Fork a child that reads the next request and, if it opens a session, becomes it.
+
+    Returns what the child told (b"" if it died first or could not be forked) and its exit
+    code (negative: killed by a signal), once it has ended. The child is forked only once a
+    request is waiting: until then the zygote has no child, which is how the grader finds it.
     """
+    select.select([config.requests], [], [])
+    told_r, told_w = os.pipe()
     try:
         pid = os.fork()
     except OSError:
-        return None
+        os.close(told_r)
+        os.close(told_w)
+        return b"", None
     if pid == 0:
+        os.close(told_r)
         code = 70
         try:
-            code = session_main(config, request)
+            code = next_request(config, told_w)
         finally:
             os._exit(code)
-    return reap(pid)
+    os.close(told_w)
+    try:
+        told = os.read(told_r, 1)
+    finally:
+        os.close(told_r)
+    return told, reap(pid)
+
+
+def next_request(config: Config, told: int) -> int:
+    """In the forked child: read one request; serve it as a session, or tell the zygote why not."""
+    try:
+        request = wire.read_message(config.requests, max_size=config.max_message)
+    except EOFError:
+        request = {"op": "shutdown"}
+    except wire.WireError:
+        return 3
+    op = request.get("op") if isinstance(request, dict) else None
+    # any op but these is a leftover of a session that died before reading it
+    os.write(told, {"session": SESSION, "shutdown": STOP}.get(op, IGNORED))
+    os.close(told)
+    return session_main(config, request) if op == "session" else 0
+
+
+def report_exit(config: Config, baseline: Baseline, exitcode: int | None) -> bool:
+    """Clean up after a session and send its exit status, through the janitor (see the module
+    doc); False if that failed, and the sandbox must be restarted."""
+    frame_r, frame_w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(frame_r)
+        os.close(frame_w)
+        return False
+    if pid == 0:
+        os.close(frame_r)
+        try:
+            output = read_output(config)
+            drain(config.requests)
+            clean = clean_up(config, baseline)
+            message = {"stage": "exit", "exitcode": exitcode, "output": output, "clean": clean}
+            wire.write_message(frame_w, message, max_size=config.max_message)
+        finally:
+            os._exit(0)
+    os.close(frame_w)
+    reader = wire.FrameReader(config.max_message)
+    try:
+        reader.read_from(frame_r)
+        payload = reader.payload()
+    except wire.WireError:
+        payload = None
+    finally:
+        os.close(frame_r)
+    reap(pid)
+    if payload is None:
+        return False
+    wire.write_all(config.status, wire.HEADER.pack(wire.MAGIC, len(payload)))
+    wire.write_all(config.status, payload)
+    payload[:] = bytes(len(payload))  # the session's output: gone before the next fork
+    return True
 
 
 def read_output(config: Config) -> str:
