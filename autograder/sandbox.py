@@ -37,9 +37,11 @@ Layers, each a kernel mechanism. A missing layer is reported with a
    non-dumpable so it cannot be ptraced or have its memory read. Missing (no
    Landlock in the kernel): only layers 1-3 confine files and signals.
 
-Between sessions the zygote empties scratch and deletes SysV IPC objects and POSIX
-message queues, so one session (which holds the reference versions of the other
-functions) cannot hand anything to the next. Every request carries a random id its
+A session holds the reference versions of the other functions, so nothing may pass
+from one session to the next (worker.py says how): after each session, scratch is
+emptied, SysV IPC objects and POSIX message queues deleted, extended attributes and
+kernel keyrings restored; and the zygote, whose memory every session inherits, never
+reads a request or a session's output itself. Every request carries a random id its
 reply must echo, so replies forged ahead of time (outside the measured call) are
 rejected as "protocol" errors. The grader decodes with size, depth and item limits,
 and never blocks on a pipe without a deadline.
