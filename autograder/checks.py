@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,26 @@ def expect_scalar(actual: Any, expected: float, what: str, case: str, rtol: floa
     value = float(array.reshape(()))
     if not np.isclose(value, expected, rtol=rtol, atol=1e-9):
         raise Mismatch(f"{case}: {what} differs from the expected value by {abs(value - expected):.3g}")
+
+
+def numeric_gradient(loss: Callable[[], float], array: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    """Centred differences of a scalar function of `array`, one element at a time (in place,
+    restored after each element)."""
+    gradient = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + step
+        plus = loss()
+        array[index] = saved - step
+        minus = loss()
+        array[index] = saved
+        gradient[index] = (plus - minus) / (2 * step)
+    return gradient
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """cs231n's relative error: max over elements of |x - y| / max(1e-8, |x| + |y|)."""
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
 
 
 def describe(value: Any) -> str:

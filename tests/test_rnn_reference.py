@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder.checks import numeric_gradient
 from autograder.reference import load_reference
 
 TOLERANCE = 1e-10
@@ -45,19 +46,6 @@ def sequences(draw, max_T=5):
     return kind, inputs, rng
 
 
-def numeric_gradient(loss, array):
-    gradient = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + STEP
-        plus = loss()
-        array[index] = saved - STEP
-        minus = loss()
-        array[index] = saved
-        gradient[index] = (plus - minus) / (2 * STEP)
-    return gradient
-
-
 def copies(tree):
     """A deep copy of a tree of tuples and arrays."""
     if isinstance(tree, tuple):
@@ -94,7 +82,7 @@ def test_sequence_backward_matches_numeric_gradients(rnn_reference, problem):
     for name, gradient, array in zip(["dx", "dh0", "dWx", "dWh", "db"], gradients, inputs):
         assert gradient.shape == array.shape, name
         np.testing.assert_allclose(
-            gradient, numeric_gradient(loss, array), rtol=1e-5, atol=1e-7, err_msg=name
+            gradient, numeric_gradient(loss, array, STEP), rtol=1e-5, atol=1e-7, err_msg=name
         )
 
 
@@ -127,7 +115,7 @@ def test_step_backward_matches_numeric_gradients(rnn_reference, problem):
     for name, gradient, array in zip(names, gradients, inputs):
         assert gradient.shape == array.shape, name
         np.testing.assert_allclose(
-            gradient, numeric_gradient(loss, array), rtol=1e-5, atol=1e-7, err_msg=name
+            gradient, numeric_gradient(loss, array, STEP), rtol=1e-5, atol=1e-7, err_msg=name
         )
 
 

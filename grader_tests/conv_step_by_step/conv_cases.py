@@ -76,17 +76,3 @@ POOL_CASES = [
 # small enough that the reference takes milliseconds.
 RUNTIME_CONV = ConvCase("runtime", (16, 32, 32, 8), f=3, n_C=16, stride=1, pad=1, seed=900)
 RUNTIME_POOL_SHAPE = (16, 32, 32, 16)
-
-
-def numeric_gradient(loss, array: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """Centred differences of a scalar function of `array`, one element at a time."""
-    gradient = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + step
-        plus = loss()
-        array[index] = saved - step
-        minus = loss()
-        array[index] = saved
-        gradient[index] = (plus - minus) / (2 * step)
-    return gradient

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from conv_cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal, numeric_gradient
+from conv_cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal
 
-from autograder.checks import expect_array, expect_tuple
+from autograder.checks import expect_array, expect_tuple, numeric_gradient
 
 pytestmark = pytest.mark.graded("conv_backward")
 

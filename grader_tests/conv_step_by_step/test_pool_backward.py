@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase, normal, numeric_gradient
+from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase, normal
 
-from autograder.checks import expect_array
+from autograder.checks import expect_array, numeric_gradient
 
 pytestmark = pytest.mark.graded("pool_backward")
 
