@@ -5,6 +5,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograder.checks import numeric_gradient
+
 TOLERANCE = 1e-10
 
 
@@ -95,13 +97,7 @@ def test_conv_backward_matches_numeric_gradient(conv_reference):
     dZ = rng.standard_normal(Z.shape)
     dA_prev, dW, db = conv_reference.conv_backward(dZ, cache)
     for array, gradient in [(A_prev, dA_prev), (W, dW), (b, db)]:
-        numeric = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            saved = array[index]
-            array[index] = saved + 1e-6
-            plus = np.sum(conv_reference.conv_forward(A_prev, W, b, hparameters)[0] * dZ)
-            array[index] = saved - 1e-6
-            minus = np.sum(conv_reference.conv_forward(A_prev, W, b, hparameters)[0] * dZ)
-            array[index] = saved
-            numeric[index] = (plus - minus) / 2e-6
+        numeric = numeric_gradient(
+            lambda: np.sum(conv_reference.conv_forward(A_prev, W, b, hparameters)[0] * dZ), array
+        )
         np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-7)
