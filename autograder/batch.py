@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -50,6 +51,8 @@ _context: GradingContext | None = None
 def _start_worker(assignment: str, policy: RuntimePolicy) -> None:
     global _context
     _context = GradingContext(assignment, policy)
+    # Pool workers end with os._exit, which skips atexit: multiprocessing's own finalizers run.
+    multiprocessing.util.Finalize(_context, _context.close, exitpriority=10)
 
 
 def _grade(job: Job) -> SubmissionResult:

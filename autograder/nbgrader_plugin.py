@@ -10,6 +10,7 @@ When `autograder grade` has already graded the same graded cells, its results ar
 
 from __future__ import annotations
 
+import atexit
 import json
 import tempfile
 from pathlib import Path
@@ -43,7 +44,9 @@ class SandboxedGrading(NbGraderPreprocessor):
 
         assignment = info["assignment"]
         if assignment not in self._contexts:
-            self._contexts[assignment] = GradingContext(assignment, RuntimePolicy(factor=self.runtime_factor))
+            context = GradingContext(assignment, RuntimePolicy(factor=self.runtime_factor))
+            atexit.register(context.close)
+            self._contexts[assignment] = context
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / f"{info['notebook']}.ipynb"
             nbformat.write(nb, path)
