@@ -78,6 +78,10 @@ def grade_all(
     work = find_submissions(submitted, assignment)
     out.mkdir(parents=True, exist_ok=True)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
+    # Each grading process computes expected values with numpy: one BLAS thread each, since the
+    # processes already fill the cores (and multi-threaded BLAS stalls badly on a busy machine).
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     results: list[SubmissionResult] = []
     progress = Progress(
         TextColumn("grading {task.description}"),

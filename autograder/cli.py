@@ -11,7 +11,6 @@ from pathlib import Path
 from rich.console import Console
 
 from autograder.course import COURSE_ROOT, source_dir
-from autograder.execute import run_notebook
 from autograder.reference import reference_cells
 from autograder.release import generate_release
 
@@ -29,6 +28,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Execute the source notebook in a scratch copy; every public test must pass."""
+    from autograder.execute import run_notebook
+
     failures = 0
     for assignment in args.assignments:
         with tempfile.TemporaryDirectory() as scratch:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-
-import nbformat
+from typing import Any
 
 GRADED_MARKER = re.compile(r"^#\s*GRADED FUNCTION:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
@@ -14,8 +14,11 @@ class NotebookError(Exception):
     """A notebook cannot be read or lacks what grading needs; the message says which."""
 
 
-def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """Read a notebook, turning every way it can be broken into one clear NotebookError."""
+def read_notebook(path: str | Path):
+    """Read a notebook with nbformat (for running or rewriting it), as one clear NotebookError
+    however it is broken."""
+    import nbformat  # imported here: it costs a second of start-up that grading does not need
+
     path = Path(path)
     try:
         return nbformat.read(path, as_version=4)
@@ -25,7 +28,29 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         raise NotebookError(f"notebook {path.name} is not a readable .ipynb file: {error}") from None
 
 
-def graded_name(cell: nbformat.NotebookNode) -> str | None:
+def read_cells(path: str | Path) -> dict[str, Any]:
+    """Just the cells of a notebook, as plain dicts with `source` as one string: all grading needs."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotebookError(f"notebook not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise NotebookError(f"notebook {path.name} is not a readable .ipynb file: {error}") from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        raise NotebookError(f"notebook {path.name} is not a readable .ipynb file: it has no list of cells")
+    return {"cells": [_plain_cell(cell) for cell in cells if isinstance(cell, dict)]}
+
+
+def _plain_cell(cell: dict) -> dict:
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(part for part in source if isinstance(part, str))
+    return {**cell, "source": source if isinstance(source, str) else ""}
+
+
+def graded_name(cell: dict) -> str | None:
     """The graded function a code cell holds, or None when it is not a graded cell."""
     if cell.get("cell_type") != "code":
         return None
@@ -35,11 +60,11 @@ def graded_name(cell: nbformat.NotebookNode) -> str | None:
     return match.group(1) if match else None
 
 
-def graded_cells(nb: nbformat.NotebookNode) -> dict[str, str]:
+def graded_cells(nb: dict) -> dict[str, str]:
     """Map each graded function name to the source of its cell (the last one wins, as in Jupyter)."""
     cells: dict[str, str] = {}
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         name = graded_name(cell)
         if name is not None:
-            cells[name] = cell.source
+            cells[name] = cell["source"]
     return cells

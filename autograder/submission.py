@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.notebook import graded_cells, graded_name, read_notebook
+from autograder.notebook import graded_cells, graded_name, read_cells
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Submission:
 
 def load_submission(student_id: str, notebook_path: Path) -> Submission:
     """Read a submitted notebook; raises NotebookError with a reason when it is unusable."""
-    nb = read_notebook(notebook_path)
+    nb = read_cells(notebook_path)
     return Submission(
         student_id, Path(notebook_path), graded_cells(nb), notebook_imports(nb), submission_digest(nb)
     )
@@ -43,7 +43,7 @@ def notebook_imports(nb) -> str:
     """The notebook's top-level import statements outside graded cells, each guarded, so graded
     cells find the modules the student imported at the top of the notebook."""
     statements = []
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         if cell.get("cell_type") != "code" or graded_name(cell):
             continue
         source = "\n".join(
