@@ -75,8 +75,10 @@ def main() -> int:
         (ratio_idle, pass_idle), (ratio_loaded, pass_loaded) = idle[key], loaded[key]
         flips += pass_idle != pass_loaded
         cell = lambda ratio, ok: f"{ratio:6.1f}× {'pass' if ok else 'FAIL'}"  # noqa: E731
-        print(f"{key[0]:16} {key[1]:34} {cell(ratio_idle, pass_idle):>14} {cell(ratio_loaded, pass_loaded):>16}"
-              + ("   <- flipped" if pass_idle != pass_loaded else ""))
+        print(
+            f"{key[0]:16} {key[1]:34} {cell(ratio_idle, pass_idle):>14} {cell(ratio_loaded, pass_loaded):>16}"
+            + ("   <- flipped" if pass_idle != pass_loaded else "")
+        )
     print(f"grading took {idle_seconds:.1f} s idle and {loaded_seconds:.1f} s with every core busy")
     print(f"verdicts flipped: {flips} of {len(idle)}")
     return 1 if flips else 0
