@@ -53,6 +53,18 @@ def expect_scalar(actual: Any, expected: float, what: str, case: str, rtol: floa
         raise Mismatch(f"{case}: {what} differs from the expected value by {abs(value - expected):.3g}")
 
 
+def expect_unchanged(after: Any, before: Any, what: str, case: str) -> None:
+    """Inputs as the student's function left them must equal what was sent (exactly)."""
+    if isinstance(before, np.ndarray):
+        if not (
+            isinstance(after, np.ndarray) and after.shape == before.shape and np.array_equal(after, before)
+        ):
+            raise Mismatch(f"{case}: the function changed {what} in place; leave its inputs unchanged")
+    elif isinstance(before, tuple | list):
+        for index, (new, old) in enumerate(zip(after, before)):
+            expect_unchanged(new, old, f"{what}[{index}]", case)
+
+
 def numeric_gradient(loss: Callable[[], float], array: np.ndarray, step: float = 1e-6) -> np.ndarray:
     """Centred differences of a scalar function of `array`, one element at a time (in place,
     restored after each element)."""

@@ -989,6 +989,7 @@ class Session:
         kwargs: dict[str, Any] | None = None,
         cpu_budget_s: float | None = None,
         wall_timeout_s: float | None = None,
+        return_inputs: bool = False,
     ) -> CallResult:
         """Call name(*args, **kwargs) in the session; CPU time is measured from outside.
 
@@ -1006,6 +1007,8 @@ class Session:
         assert child is not None
         ident = secrets.randbits(63)
         request = {"op": "call", "id": ident, "name": name, "args": list(args), "kwargs": dict(kwargs or {})}
+        if return_inputs:  # the value comes back as {"result", "args", "kwargs"}, inputs as left
+            request["return_inputs"] = True
         start = time.monotonic()
         cpu_start = child.cpu()
         try:

@@ -53,8 +53,21 @@ class StudentFunctions:
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, args, kwargs).value
 
+    def with_inputs(self, name: str, *args, **kwargs) -> tuple[Any, list]:
+        """Call `name`; return its result and its positional inputs as the function left them."""
+        value = self.call(name, args, kwargs, return_inputs=True).value
+        if not isinstance(value, dict) or "result" not in value:
+            raise StudentError(f"{name} broke the connection to the grader (a malformed reply)")
+        return value["result"], value["args"]
+
     def call(
-        self, name: str, args: tuple, kwargs: dict, cpu_budget: float | None = None, fresh: bool = False
+        self,
+        name: str,
+        args: tuple,
+        kwargs: dict,
+        cpu_budget: float | None = None,
+        fresh: bool = False,
+        return_inputs: bool = False,
     ):
         """Run one call; returns the sandbox's CallResult, raising StudentError unless it is ok
         (or merely over `cpu_budget`, which the runtime test reports itself).
@@ -66,7 +79,12 @@ class StudentFunctions:
             self._sessions.pop(name).close()
         session = self._session(name)
         result = session.call(
-            name, list(args), dict(kwargs), cpu_budget_s=cpu_budget, wall_timeout_s=self._call_timeout
+            name,
+            list(args),
+            dict(kwargs),
+            cpu_budget_s=cpu_budget,
+            wall_timeout_s=self._call_timeout,
+            return_inputs=return_inputs,
         )
         if result.status == "cpu_limit" and cpu_budget is not None:
             self._sessions.pop(name, None)

@@ -561,10 +561,14 @@ def call(namespace: dict, request: dict) -> dict:
     function = namespace.get(name) if isinstance(name, str) else None
     if not callable(function):
         return {"ok": False, "error": f"NameError: function {name!r} is not defined"}
+    args, kwargs = list(request.get("args") or ()), dict(request.get("kwargs") or {})
     try:
-        value = function(*(request.get("args") or ()), **(request.get("kwargs") or {}))
+        value = function(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - SystemExit and friends are answers too
         return failure(error)
+    if request.get("return_inputs"):
+        # The inputs as the function left them, so the grader can tell if it changed them.
+        value = {"result": value, "args": args, "kwargs": kwargs}
     return {"ok": True, "value": value}
 
 

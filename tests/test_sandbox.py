@@ -651,3 +651,14 @@ def test_concurrent_sandboxes_get_distinct_uids():
 def test_call_result_is_plain_data():
     result = CallResult("ok", value=1)
     assert result.ok and not CallResult("timeout").ok
+
+
+def test_return_inputs_shows_what_the_function_did_to_its_arguments(sandbox):
+    session = sandbox.session(["def scale(cache):\n    cache[0] *= 2\n    return 1\n"], "scale")
+    sent = (np.ones(3), np.zeros(2))
+    result = session.call("scale", [sent], return_inputs=True)
+    assert result.value["result"] == 1
+    changed = result.value["args"][0]
+    assert isinstance(changed, tuple) and changed[0].tolist() == [2, 2, 2] and changed[1].tolist() == [0, 0]
+    assert sent[0].tolist() == [1, 1, 1]  # the grader's own copy is untouched
+    session.close()

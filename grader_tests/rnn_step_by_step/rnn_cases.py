@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder import checks
-from autograder.checks import Mismatch, describe, expect_array, rel_error
+from autograder.checks import Mismatch, describe, expect_array, expect_tuple, expect_unchanged, rel_error
 
 GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
 GRADIENT_TOLERANCE = 1e-6  # on cs231n's rel_error; the reference is around 1e-9 on these cases
@@ -182,3 +182,13 @@ def expect_sequence_cache(cache, reference_cache: tuple, fields: tuple, case: st
         expect_step_cache(step, wanted, fields, case, where=f"cache[{t}]")
         for t, (step, wanted) in enumerate(zip(cache, reference_cache))
     )
+
+
+def call_backward(student, name: str, args: tuple, outputs: int, case: str) -> tuple:
+    """Call a backward function; it must leave its upstream gradients and cache unchanged (the
+    reference's forward pass and other layers may still need them)."""
+    result, after = student.with_inputs(name, *args)
+    names = ["the upstream gradient"] * (len(args) - 1) + ["the cache"]
+    for label, new, old in zip(names, after, args):
+        expect_unchanged(new, old, label, case)
+    return expect_tuple(result, outputs, name, case)

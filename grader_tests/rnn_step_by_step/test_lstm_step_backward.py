@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
-from rnn_cases import NUMERIC_STEP, STEP_CASES, expect_gradient, expect_gradients, normal, numeric_gradient
-
-from autograder.checks import expect_tuple
+from rnn_cases import (
+    NUMERIC_STEP,
+    STEP_CASES,
+    call_backward,
+    expect_gradient,
+    expect_gradients,
+    normal,
+    numeric_gradient,
+)
 
 pytestmark = pytest.mark.graded("lstm_step_backward")
 
@@ -16,9 +22,7 @@ def run(student, reference, case, seed, h_scale=1.0, c_scale=1.0):
         normal(seed, *next_h.shape, scale=h_scale),
         normal(seed + 1, *next_c.shape, scale=c_scale),
     )
-    got = expect_tuple(
-        student.lstm_step_backward(dnext_h, dnext_c, cache), 6, "lstm_step_backward", case.describe
-    )
+    got = call_backward(student, "lstm_step_backward", (dnext_h, dnext_c, cache), 6, case.describe)
     return got, inputs, (dnext_h, dnext_c, cache)
 
 

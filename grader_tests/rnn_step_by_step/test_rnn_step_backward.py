@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
-from rnn_cases import NUMERIC_STEP, STEP_CASES, expect_gradient, expect_gradients, normal, numeric_gradient
-
-from autograder.checks import expect_tuple
+from rnn_cases import (
+    NUMERIC_STEP,
+    STEP_CASES,
+    call_backward,
+    expect_gradient,
+    expect_gradients,
+    normal,
+    numeric_gradient,
+)
 
 pytestmark = pytest.mark.graded("rnn_step_backward")
 
@@ -14,7 +20,7 @@ NAMES = ("dx", "dprev_h", "dWx", "dWh", "db")
 def test_gradients(student, reference, case):
     next_h, cache = reference.rnn_step_forward(*case.rnn_inputs())
     dnext_h = normal(case.seed + 7, *next_h.shape)
-    got = expect_tuple(student.rnn_step_backward(dnext_h, cache), 5, "rnn_step_backward", case.describe)
+    got = call_backward(student, "rnn_step_backward", (dnext_h, cache), 5, case.describe)
     expect_gradients(got, reference.rnn_step_backward(dnext_h, cache), NAMES, case.describe)
 
 
@@ -24,7 +30,7 @@ def test_matches_numeric_gradient(student, reference):
     inputs = case.rnn_inputs()
     next_h, cache = reference.rnn_step_forward(*inputs)
     dnext_h = normal(67, *next_h.shape)
-    got = expect_tuple(student.rnn_step_backward(dnext_h, cache), 5, "rnn_step_backward", case.describe)
+    got = call_backward(student, "rnn_step_backward", (dnext_h, cache), 5, case.describe)
 
     def loss():
         return float(np.sum(reference.rnn_step_forward(*inputs)[0] * dnext_h))
