@@ -654,7 +654,8 @@ def test_call_result_is_plain_data():
 
 
 def test_return_inputs_shows_what_the_function_did_to_its_arguments(sandbox):
-    session = sandbox.session(["def scale(cache):\n    first = cache[0]\n    first *= 2\n    return 1\n"], "scale")
+    source = "def scale(cache):\n    first = cache[0]\n    first *= 2\n    return 1\n"
+    session = sandbox.session([source], "scale")
     sent = (np.ones(3), np.zeros(2))
     result = session.call("scale", [sent], return_inputs=True)
     assert result.value["result"] == 1
