@@ -37,7 +37,6 @@ class GradingContext:
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
 
     def close(self) -> None:
-        self.judge.close()
         self.reference_sandbox.close()
 
 
@@ -55,7 +54,8 @@ def grade_submission(
                 problem = "the notebook has no cells starting with '# GRADED FUNCTION:'"
         except NotebookError as error:
             problem = str(error)
-    with Sandbox() as sandbox:
+    # A submission with a problem fails every test with it: no student code, so no sandbox.
+    with contextlib.nullcontext() if problem else Sandbox() as sandbox:
         student = StudentFunctions(submission, context.reference_cells, sandbox, problem=problem)
         plugin = GradingPlugin(student, context.reference, context.judge)
         try:

@@ -18,7 +18,7 @@ from typing import Any
 from autograder.checks import Mismatch
 from autograder.reference import fingerprint
 from autograder.sandbox import Sandbox
-from autograder.student import PREAMBLE, StudentError, StudentFunctions
+from autograder.student import StudentError, StudentFunctions
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class RuntimeJudge:
 
     def _reference_seconds(self, name: str, args: tuple, kwargs: dict) -> float:
         """One timed call of the reference, in a fresh session like the student's."""
-        cells = [PREAMBLE, *self._reference_cells.values()]
+        cells = list(self._reference_cells.values())
         with self._sandbox.session(cells, target=name, pin=[]) as session:
             result = session.call(name, list(args), dict(kwargs), wall_timeout_s=60.0)
         if result.status != "ok":
@@ -81,9 +81,6 @@ class RuntimeJudge:
                 f"slower than the limit: stopped after {ratio:.0f}× the reference's time, "
                 f"limit {self.policy.factor:g}× (a vectorized {name} fits easily)"
             )
-
-    def close(self) -> None:
-        """Nothing to release: every reference session ends with its call."""
 
 
 def _verify(verify: Callable[[Any], None], value: Any) -> None:

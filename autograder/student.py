@@ -12,8 +12,6 @@ from typing import Any
 from autograder.sandbox import Sandbox, SessionLoadError
 from autograder.submission import Submission, imports_for
 
-PREAMBLE = "import numpy as np\n"
-
 
 class StudentError(AssertionError):
     """The student's code could not produce a result; the message says why, for the student."""
@@ -22,9 +20,10 @@ class StudentError(AssertionError):
 def session_cells(
     target: str, student_cell: str, reference_cells: dict[str, str], imports: str = ""
 ) -> list[str]:
-    """Cells a session executes, in order: imports, reference for the others, the student's cell last."""
+    """Cells a session executes, in order (after the worker's own `import numpy as np`): the
+    notebook's imports the student's cell uses, the reference for the others, the student's cell."""
     others = [source for name, source in reference_cells.items() if name != target]
-    return [PREAMBLE + imports_for(student_cell, imports), *others, student_cell]
+    return [imports_for(student_cell, imports), *others, student_cell]
 
 
 class StudentFunctions:
