@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import types
 from pathlib import Path
 
 import nbformat
 
 from autograder.course import COURSE_ROOT, release_dir
 from autograder.notebook import GRADED_MARKER, graded_name, read_notebook
-from autograder.reference import reference_cells
+from autograder.reference import PREAMBLE, reference_cells
 
 EXAMPLES_ROOT = COURSE_ROOT / "examples"
 
@@ -69,3 +70,14 @@ def build_examples(assignment: str, submitted: Path) -> list[str]:
 
 def _strip_markers(source: str) -> str:
     return re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*\n", "", source, flags=re.MULTILINE)
+
+
+def example_functions(assignment: str, student: str) -> types.SimpleNamespace:
+    """An example student's graded functions, run in this process (trusted examples only), with
+    the reference standing in for the cells the example does not change."""
+    namespace: dict = {"__name__": f"example_{student}"}
+    exec(compile(PREAMBLE, "<preamble>", "exec"), namespace)
+    cells = {**reference_cells(assignment), **variant_cells(EXAMPLES_ROOT / assignment / f"{student}.py")}
+    for name, source in cells.items():
+        exec(compile(source, f"<{student} {name}>", "exec"), namespace)
+    return types.SimpleNamespace(**{name: namespace[name] for name in cells})

@@ -66,82 +66,11 @@ LOOPS_TARGET_SECONDS = 0.25  # at M the loops run on as many examples as fit in 
 # --------------------------------------------------------------------------- course-style four loops
 
 
-def loops_conv_forward(A_prev, W, b, hparameters):
-    stride, pad = hparameters["stride"], hparameters["pad"]
-    m, n_H_prev, n_W_prev, _ = A_prev.shape
-    f, _, _, n_C = W.shape
-    n_H = (n_H_prev + 2 * pad - f) // stride + 1
-    n_W = (n_W_prev + 2 * pad - f) // stride + 1
-    A_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    Z = np.zeros((m, n_H, n_W, n_C))
-    for i in range(m):
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    a_slice = A_pad[i, h * stride : h * stride + f, w * stride : w * stride + f, :]
-                    Z[i, h, w, c] = np.sum(a_slice * W[..., c]) + b[0, 0, 0, c]
-    return Z, (A_prev, W, b, hparameters)
+def course_loops() -> types.SimpleNamespace:
+    """The bundled course-style example submission: four nested loops per op."""
+    from autograder.examples import example_functions
 
-
-def loops_conv_backward(dZ, cache):
-    A_prev, W, b, hparameters = cache
-    stride, pad = hparameters["stride"], hparameters["pad"]
-    m, n_H_prev, n_W_prev, _ = A_prev.shape
-    f, _, _, n_C = W.shape
-    _, n_H, n_W, _ = dZ.shape
-    A_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    dA_pad = np.zeros_like(A_pad)
-    dW = np.zeros_like(W)
-    db = np.zeros((1, 1, 1, n_C))
-    for i in range(m):
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    window = (i, slice(h * stride, h * stride + f), slice(w * stride, w * stride + f))
-                    dA_pad[window] += W[..., c] * dZ[i, h, w, c]
-                    dW[..., c] += A_pad[window] * dZ[i, h, w, c]
-                    db[..., c] += dZ[i, h, w, c]
-    return dA_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev], dW, db
-
-
-def loops_pool_forward(A_prev, hparameters, mode="max"):
-    f, stride = hparameters["f"], hparameters["stride"]
-    m, n_H_prev, n_W_prev, n_C = A_prev.shape
-    n_H = (n_H_prev - f) // stride + 1
-    n_W = (n_W_prev - f) // stride + 1
-    A = np.zeros((m, n_H, n_W, n_C))
-    for i in range(m):
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    window = A_prev[i, h * stride : h * stride + f, w * stride : w * stride + f, c]
-                    A[i, h, w, c] = np.max(window) if mode == "max" else np.mean(window)
-    return A, (A_prev, hparameters)
-
-
-def loops_pool_backward(dA, cache, mode="max"):
-    A_prev, hparameters = cache
-    f, stride = hparameters["f"], hparameters["stride"]
-    m, n_H, n_W, n_C = dA.shape
-    dA_prev = np.zeros(A_prev.shape)
-    for i in range(m):
-        for h in range(n_H):
-            for w in range(n_W):
-                for c in range(n_C):
-                    window = (i, slice(h * stride, h * stride + f), slice(w * stride, w * stride + f), c)
-                    if mode == "max":
-                        dA_prev[window] += (A_prev[window] == np.max(A_prev[window])) * dA[i, h, w, c]
-                    else:
-                        dA_prev[window] += dA[i, h, w, c] / (f * f)
-    return dA_prev
-
-
-LOOPS = types.SimpleNamespace(
-    conv_forward=loops_conv_forward,
-    conv_backward=loops_conv_backward,
-    pool_forward=loops_pool_forward,
-    pool_backward=loops_pool_backward,
-)
+    return example_functions(ASSIGNMENT, "course_loops")
 
 
 # --------------------------------------------------------------------------- loading
@@ -212,6 +141,7 @@ def check(name, got, expected, what):
 
 
 def conv_cases(size, impls, rng):
+    loops = course_loops()
     A_shape, W_shape, pad, stride, *_ = SIZES[size]
     A = rng.standard_normal(A_shape)
     W = rng.standard_normal(W_shape)
@@ -263,20 +193,21 @@ def conv_cases(size, impls, rng):
             cases[0],
             A.shape[0],
             lambda k: (A[:k],),
-            lambda a: LOOPS.conv_forward(a, W, b, hp)[0],
+            lambda a: loops.conv_forward(a, W, b, hp)[0],
             lambda a: impls["reference"].conv_forward(a, W, b, hp)[0],
         )
         add_loops(
             cases[1],
             A.shape[0],
             lambda k: (dZ[:k], (A[:k], W, b, hp)),
-            LOOPS.conv_backward,
+            loops.conv_backward,
             impls["reference"].conv_backward,
         )
     return cases
 
 
 def pool_cases(size, impls, rng):
+    loops = course_loops()
     *_, A_shape, f, stride = SIZES[size]
     A = rng.standard_normal(A_shape)
     hp = {"f": f, "stride": stride}
@@ -327,14 +258,14 @@ def pool_cases(size, impls, rng):
                 forward,
                 A.shape[0],
                 lambda k: (A[:k],),
-                lambda a, mode=mode: LOOPS.pool_forward(a, hp, mode)[0],
+                lambda a, mode=mode: loops.pool_forward(a, hp, mode)[0],
                 lambda a, mode=mode: ref.pool_forward(a, hp, mode)[0],
             )
             add_loops(
                 backward,
                 A.shape[0],
                 lambda k: (dP[:k], (A[:k], hp)),
-                lambda d, c, mode=mode: LOOPS.pool_backward(d, c, mode),
+                lambda d, c, mode=mode: loops.pool_backward(d, c, mode),
                 lambda d, c, mode=mode: ref.pool_backward(d, c, mode),
             )
         forwards.append(forward)

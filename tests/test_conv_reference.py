@@ -1,11 +1,14 @@
 """The vectorized reference in the source notebook agrees with plain loops on awkward shapes."""
 
-import loop_oracle as loops
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograder.checks import numeric_gradient
+from autograder.examples import example_functions
+
+# The oracle: the bundled course-style submission, four plain nested loops.
+loops = example_functions("conv_step_by_step", "course_loops")
 
 TOLERANCE = 1e-10
 

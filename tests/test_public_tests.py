@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograder.course import source_dir
-from autograder.examples import EXAMPLES_ROOT, variant_cells
+from autograder.examples import example_functions
 from autograder.public_fixtures import load_public_tests
 from autograder.reference import load_reference
 
@@ -37,18 +37,9 @@ def _datasets(file):
     return found
 
 
-def course_loops():
-    """The course-style four-loop functions of the bundled example, as a module."""
-    namespace = {"np": np, "zero_pad": None}
-    for source in variant_cells(EXAMPLES_ROOT / ASSIGNMENT / "course_loops.py").values():
-        exec(source, namespace)
-    namespace["zero_pad"] = lambda X, pad: np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    return namespace
-
-
 @pytest.mark.slow
 def test_speed_check_passes_the_reference_and_flags_four_loops(public_tests, conv_reference, capsys):
     public_tests.conv_forward_test(conv_reference.conv_forward)  # no failure, whatever the load
     assert "the reference's time" in capsys.readouterr().out
     with pytest.raises(public_tests.PublicTestFailure, match="correct but slow"):
-        public_tests.pool_forward_test(course_loops()["pool_forward"])
+        public_tests.pool_forward_test(example_functions(ASSIGNMENT, "course_loops").pool_forward)
