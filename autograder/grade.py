@@ -35,9 +35,15 @@ class GradingContext:
         self.reference = MemoizedReference(load_reference(self.assignment))
         self.reference_sandbox = Sandbox()
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
+        self.memo: dict = {}  # the hidden tests' `cached` values
+        # Submissions take turns in one sandbox: the zygote wipes what a session leaves behind
+        # before the next one starts (the same guard that keeps one function's reference from the
+        # session grading it), and restarts whenever that cannot be guaranteed.
+        self.student_sandbox = Sandbox()
 
     def close(self) -> None:
         self.reference_sandbox.close()
+        self.student_sandbox.close()
 
 
 def grade_submission(
@@ -54,14 +60,13 @@ def grade_submission(
                 problem = "the notebook has no cells starting with '# GRADED FUNCTION:'"
         except NotebookError as error:
             problem = str(error)
-    # A submission with a problem fails every test with it: no student code, so no sandbox.
-    with contextlib.nullcontext() if problem else Sandbox() as sandbox:
-        student = StudentFunctions(submission, context.reference_cells, sandbox, problem=problem)
-        plugin = GradingPlugin(student, context.reference, context.judge)
-        try:
-            run_pytest(context.tests_dir, plugin)
-        finally:
-            student.close()
+    # A submission with a problem fails every test with it: no student code runs.
+    student = StudentFunctions(submission, context.reference_cells, context.student_sandbox, problem=problem)
+    plugin = GradingPlugin(student, context.reference, context.judge, context.memo)
+    try:
+        run_pytest(context.tests_dir, plugin)
+    finally:
+        student.close()
     return SubmissionResult(
         student_id,
         context.assignment,

@@ -3,12 +3,13 @@
 Hidden tests are ordinary pytest modules. A module names the graded function it covers with
 `pytestmark = pytest.mark.graded("conv_forward")`; each test carries `@pytest.mark.points(n)`, and
 runtime tests also `@pytest.mark.runtime`. Fixtures: `student` (the submission's functions, run in
-the sandbox), `reference` (the trusted reference, in the grader's process) and `runtime` (scores
-the student's time against the reference's).
+the sandbox), `reference` (the trusted reference, in the grader's process), `runtime` (scores
+the student's time against the reference's) and `cached` (values computed once per grading process).
 """
 
 from __future__ import annotations
 
+import itertools
 import types
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from autograder.results import TestResult
-from autograder.runtime import RuntimeJudge
+from autograder.runtime import RuntimeJudge, TimedCall
 from autograder.student import StudentFunctions
 
 MARKERS = [
@@ -27,10 +28,17 @@ MARKERS = [
 
 
 class GradingPlugin:
-    def __init__(self, student: StudentFunctions, reference: types.SimpleNamespace, judge: RuntimeJudge):
+    def __init__(
+        self,
+        student: StudentFunctions,
+        reference: types.SimpleNamespace,
+        judge: RuntimeJudge,
+        memo: dict | None = None,
+    ):
         self._student = student
         self._reference = reference
         self._judge = judge
+        self._memo = {} if memo is None else memo  # outlives the plugin: one per grading process
         self.results: list[TestResult] = []
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -46,11 +54,32 @@ class GradingPlugin:
         return self._reference
 
     @pytest.fixture
-    def runtime(self, request: pytest.FixtureRequest) -> Callable[..., None]:
-        def check(
-            name: str, args: tuple, kwargs: dict | None = None, verify: Callable[[Any], None] = lambda _: None
-        ):
-            report = self._judge.check(self._student, name, args, kwargs or {}, verify)
+    def cached(self, request: pytest.FixtureRequest) -> Callable[..., Any]:
+        """`cached(compute, *args)`: compute(*args) for the first submission a grading process
+        grades, the same value for every later one. Only for values that depend on the test's own
+        data and the reference alone, never on the student's results (a numeric gradient, say). A
+        test's values are told apart by the order in which it asks for them."""
+        calls = itertools.count()
+
+        def remember(compute: Callable[..., Any], *args: Any) -> Any:
+            key = (request.node.nodeid, next(calls))
+            if key not in self._memo:
+                self._memo[key] = compute(*args)
+            return self._memo[key]
+
+        return remember
+
+    @pytest.fixture
+    def runtime(
+        self, request: pytest.FixtureRequest, cached: Callable
+    ) -> Callable[[str, Callable[[int], TimedCall]], None]:
+        """`runtime(name, make_call)`: score the time of `name` on the timed runs make_call(0),
+        make_call(1), ... (see RuntimeJudge.check). make_call must depend on the test's own data
+        and the reference alone: its calls are made once per grading process."""
+
+        def check(name: str, make_call: Callable[[int], TimedCall]) -> None:
+            calls = cached(lambda: [make_call(run) for run in range(self._judge.policy.repeats + 1)])
+            report = self._judge.check(self._student, name, calls, key=request.node.nodeid)
             request.node.user_properties.append(("output", report))
 
         return check

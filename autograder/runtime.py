@@ -2,22 +2,21 @@
 
 Both run in identical sandboxes (single-threaded BLAS) and the grader reads their CPU clocks from
 outside, so nothing the student's process does to its own clocks counts, and a machine busy with
-other work slows both alike. Calls interleave reference and student; the minimum of several runs
-of each is compared. Every timed call runs in a fresh session, on both sides, and every result is
-checked: a submission cannot answer the repeated calls from what an earlier one computed (a memo,
-or a fast wrong answer once the first one was right). A call that exceeds its budget is killed at
-once, so a slow submission costs the grader little more than the budget.
+other work slows both alike. Timed runs interleave reference and student; the minimum of several
+runs of each is compared. Every timed run gets inputs of its own (same sizes, different values) and
+every result is checked, so no run can be answered from what an earlier one computed (a memo, or a
+fast wrong answer once the first one was right). A call that exceeds its budget is killed at once,
+so a slow submission costs the grader little more than the budget.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from autograder.checks import Mismatch
-from autograder.reference import fingerprint
-from autograder.sandbox import Sandbox
+from autograder.sandbox import Sandbox, Session
 from autograder.student import StudentError, StudentFunctions
 
 
@@ -26,7 +25,16 @@ class RuntimePolicy:
     factor: float = 10.0  # allowed CPU time, as a multiple of the reference's
     repeats: int = 2  # timed runs after the first; the fastest of all counts
     slack_seconds: float = 0.003  # per-call allowance so tiny operations do not fail on overhead
-    first_call_factor: float = 3.0  # the first call may also pay one-off costs (imports, caches)
+    first_call_factor: float = 3.0  # the first call may also pay one-off costs (growing the heap)
+
+
+@dataclass(frozen=True)
+class TimedCall:
+    """The inputs of one timed run, and the check its result must pass."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    verify: Callable[[Any], None] = lambda _: None
 
 
 class RuntimeJudge:
@@ -34,40 +42,38 @@ class RuntimeJudge:
         self.policy = policy
         self._reference_cells = reference_cells
         self._sandbox = sandbox
-        # The reference's timings of each timed input, over this grading process: the first
-        # submission measures it several times, interleaved with the student's runs; every later
-        # one adds a fresh measurement, so each verdict still rests on a side-by-side run.
+        self._session: Session | None = None  # one session holds the whole reference
+        # The reference's timings of each runtime test, over this grading process: the first
+        # submission measures it on every run, interleaved with the student's; every later one
+        # adds a fresh measurement, so each verdict still rests on a side-by-side run.
         self._history: dict[str, list[float]] = {}
 
-    def _reference_seconds(self, name: str, args: tuple, kwargs: dict) -> float:
-        """One timed call of the reference, in a fresh session like the student's."""
-        cells = list(self._reference_cells.values())
-        with self._sandbox.session(cells, target=name, pin=[]) as session:
-            result = session.call(name, list(args), dict(kwargs), wall_timeout_s=60.0)
+    def _reference_seconds(self, name: str, call: TimedCall) -> float:
+        """One timed call of the reference, in a sandbox like the student's."""
+        if self._session is None:
+            self._session = self._sandbox.session(list(self._reference_cells.values()), target=None)
+        result = self._session.call(name, list(call.args), dict(call.kwargs), wall_timeout_s=60.0)
         if result.status != "ok":
             raise RuntimeError(f"the reference {name} failed in its sandbox: {result.status} {result.error}")
         return result.cpu_seconds
 
-    def check(
-        self, student: StudentFunctions, name: str, args: tuple, kwargs: dict, verify: Callable[[Any], None]
-    ) -> str:
-        """Raise Mismatch unless the student's result is right and within the time limit;
-        returns a one-line report of the measured ratio."""
+    def check(self, student: StudentFunctions, name: str, calls: list[TimedCall], key: str) -> str:
+        """Raise Mismatch unless every timed run of the student's function is right and the
+        fastest is within the time limit; returns a one-line report of the measured ratio.
+
+        calls: the inputs of each timed run (policy.repeats + 1 of them), each with values of its
+        own; key: names the runtime test, whose reference timings this process remembers."""
         policy = self.policy
-        reference = self._history.setdefault(fingerprint((name, args, kwargs)), [])
-        reference.append(self._reference_seconds(name, args, kwargs))
-        budget = policy.factor * min(reference) * policy.first_call_factor + policy.slack_seconds
-        first = student.call(name, args, kwargs, cpu_budget=budget, fresh=True)
-        self._raise_if_over(first, reference, name)
-        _verify(verify, first.value)
-        timings = [first.cpu_seconds]
-        for _ in range(policy.repeats):
-            if len(reference) <= policy.repeats:
-                reference.append(self._reference_seconds(name, args, kwargs))
-            budget = policy.factor * min(reference) + policy.slack_seconds
-            result = student.call(name, args, kwargs, cpu_budget=budget, fresh=True)
+        reference = self._history.setdefault(key, [])
+        timings = []
+        for run, call in enumerate(calls):
+            if run == 0 or len(reference) <= policy.repeats:
+                reference.append(self._reference_seconds(name, call))
+            factor = policy.factor * (policy.first_call_factor if run == 0 else 1.0)
+            budget = factor * min(reference) + policy.slack_seconds
+            result = student.call(name, call.args, call.kwargs, cpu_budget=budget)
             self._raise_if_over(result, reference, name)
-            _verify(verify, result.value)
+            _verify(call.verify, result.value)
             timings.append(result.cpu_seconds)
         ratio = min(timings) / min(reference)
         if min(timings) > policy.factor * min(reference) + policy.slack_seconds:

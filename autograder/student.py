@@ -65,17 +65,12 @@ class StudentFunctions:
         args: tuple,
         kwargs: dict,
         cpu_budget: float | None = None,
-        fresh: bool = False,
         return_inputs: bool = False,
     ):
         """Run one call; returns the sandbox's CallResult, raising StudentError unless it is ok
-        (or merely over `cpu_budget`, which the runtime test reports itself).
-
-        fresh: run it in a new session, so nothing computed by earlier calls is at hand."""
+        (or merely over `cpu_budget`, which the runtime test reports itself)."""
         if name in self._hung:
             raise StudentError(self._hung[name])
-        if fresh and name in self._sessions:
-            self._sessions.pop(name).close()
         session = self._session(name)
         result = session.call(
             name,

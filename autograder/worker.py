@@ -536,7 +536,7 @@ def load(request: dict) -> tuple[dict, dict | None]:
             if not (last and callable(namespace.get(target))):
                 return namespace, failure(error, stage="load")
     namespace.update(pinned)
-    if not callable(namespace.get(target)):
+    if target is not None and not callable(namespace.get(target)):
         return namespace, {
             "ok": False,
             "stage": "load",

@@ -5,7 +5,7 @@ Every case varies what the classic tests hold fixed: stride > 1, pad 0, non-squa
 non-divisible sizes, f != stride, several examples and channels with distinct data.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,10 @@ class ConvCase:
         m, h, w, c = self.a_shape
         return f"with stride={self.stride}, pad={self.pad}, f={self.f} on a {m}×{h}×{w}×{c} input"
 
+    def timed_run(self, run: int):
+        """The same case with other values: the inputs of timed run `run` of a runtime test."""
+        return replace(self, seed=self.seed + 1000 * run)
+
     def inputs(self):
         A_prev = normal(self.seed, *self.a_shape)
         W = normal(self.seed + 1, self.f, self.f, self.a_shape[3], self.n_C)
@@ -49,6 +53,10 @@ class PoolCase:
     def describe(self) -> str:
         m, h, w, c = self.a_shape
         return f"with mode={self.mode!r}, f={self.f}, stride={self.stride} on a {m}×{h}×{w}×{c} input"
+
+    def timed_run(self, run: int):
+        """The same case with other values: the inputs of timed run `run` of a runtime test."""
+        return replace(self, seed=self.seed + 1000 * run)
 
     def inputs(self):
         return normal(self.seed, *self.a_shape), {"f": self.f, "stride": self.stride}

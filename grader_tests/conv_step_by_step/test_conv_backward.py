@@ -3,6 +3,7 @@ import pytest
 from conv_cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal
 
 from autograder.checks import expect_array, expect_tuple, numeric_gradient
+from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("conv_backward")
 
@@ -28,7 +29,7 @@ def test_gradients(student, reference, case):
 
 
 @pytest.mark.points(3)
-def test_matches_numeric_gradient(student, reference):
+def test_matches_numeric_gradient(student, reference, cached):
     case = ConvCase("numeric", (2, 4, 5, 2), f=3, n_C=2, stride=2, pad=1, seed=70)
     got, (A_prev, W, b, hparameters), dZ = gradients(student, case, dZ_seed=77)
 
@@ -38,7 +39,7 @@ def test_matches_numeric_gradient(student, reference):
     for name, actual, array in zip(["dA_prev", "dW", "db"], got, [A_prev, W, b]):
         expect_array(
             actual,
-            numeric_gradient(loss, array),
+            cached(numeric_gradient, loss, array),
             name,
             f"{case.describe}, against a numeric gradient",
             rtol=1e-5,
@@ -49,15 +50,18 @@ def test_matches_numeric_gradient(student, reference):
 @pytest.mark.runtime
 @pytest.mark.points(5)
 def test_runtime(runtime, reference):
-    A_prev, W, b, hparameters = RUNTIME_CONV.inputs()
-    Z, cache = reference.conv_forward(A_prev, W, b, hparameters)
-    dZ = normal(902, *Z.shape)
-    expected = reference.conv_backward(dZ, cache)
+    def timed_call(run):
+        case = RUNTIME_CONV.timed_run(run)
+        Z, cache = reference.conv_forward(*case.inputs())
+        dZ = normal(case.seed + 3, *Z.shape)
+        expected = reference.conv_backward(dZ, cache)
 
-    def verify(out):
-        for name, actual, wanted in zip(
-            ["dA_prev", "dW", "db"], expect_tuple(out, 3, "conv_backward", "runtime"), expected
-        ):
-            expect_array(actual, wanted, name, RUNTIME_CONV.describe)
+        def verify(out):
+            for name, actual, wanted in zip(
+                ["dA_prev", "dW", "db"], expect_tuple(out, 3, "conv_backward", "runtime"), expected
+            ):
+                expect_array(actual, wanted, name, case.describe)
 
-    runtime("conv_backward", (dZ, cache), verify=verify)
+        return TimedCall((dZ, cache), verify=verify)
+
+    runtime("conv_backward", timed_call)

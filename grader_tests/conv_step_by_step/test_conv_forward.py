@@ -2,6 +2,7 @@ import pytest
 from conv_cases import CONV_CASES, RUNTIME_CONV
 
 from autograder.checks import Mismatch, expect_array, expect_tuple
+from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("conv_forward")
 
@@ -33,12 +34,15 @@ def test_cache_holds_the_inputs_unchanged(student):
 @pytest.mark.runtime
 @pytest.mark.points(5)
 def test_runtime(runtime, reference):
-    inputs = RUNTIME_CONV.inputs()
-    expected = reference.conv_forward(*inputs)[0]
-    runtime(
-        "conv_forward",
-        inputs,
-        verify=lambda out: expect_array(
-            expect_tuple(out, 2, "conv_forward", "runtime input")[0], expected, "Z", RUNTIME_CONV.describe
-        ),
-    )
+    def timed_call(run):
+        case = RUNTIME_CONV.timed_run(run)
+        inputs = case.inputs()
+        expected = reference.conv_forward(*inputs)[0]
+        return TimedCall(
+            inputs,
+            verify=lambda out: expect_array(
+                expect_tuple(out, 2, "conv_forward", "runtime input")[0], expected, "Z", case.describe
+            ),
+        )
+
+    runtime("conv_forward", timed_call)

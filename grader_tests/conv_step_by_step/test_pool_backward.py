@@ -3,6 +3,7 @@ import pytest
 from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase, normal
 
 from autograder.checks import expect_array, numeric_gradient
+from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("pool_backward")
 
@@ -39,7 +40,7 @@ def test_max_is_the_default_mode(student, reference):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("mode", ["max", "average"])
-def test_matches_numeric_gradient(student, reference, mode):
+def test_matches_numeric_gradient(student, reference, cached, mode):
     case = PoolCase("numeric", (2, 5, 6, 2), f=3, stride=2, mode=mode, seed=170)
     dA, (A_prev, hparameters) = upstream(case, reference, 171)
 
@@ -48,7 +49,7 @@ def test_matches_numeric_gradient(student, reference, mode):
 
     expect_array(
         student.pool_backward(dA, (A_prev, hparameters), mode=mode),
-        numeric_gradient(loss, A_prev),
+        cached(numeric_gradient, loss, A_prev),
         "dA_prev",
         f"{case.describe}, against a numeric gradient",
         rtol=1e-5,
@@ -62,12 +63,14 @@ def test_matches_numeric_gradient(student, reference, mode):
     [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
 )
 def test_runtime(runtime, reference, mode):
-    case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=903)
-    dA, cache = upstream(case, reference, 904)
-    expected = reference.pool_backward(dA, cache, mode=mode)
-    runtime(
-        "pool_backward",
-        (dA, cache),
-        {"mode": mode},
-        verify=lambda out: expect_array(out, expected, "dA_prev", case.describe),
-    )
+    def timed_call(run):
+        case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=903).timed_run(run)
+        dA, cache = upstream(case, reference, case.seed + 1)
+        expected = reference.pool_backward(dA, cache, mode=mode)
+        return TimedCall(
+            (dA, cache),
+            {"mode": mode},
+            verify=lambda out: expect_array(out, expected, "dA_prev", case.describe),
+        )
+
+    runtime("pool_backward", timed_call)

@@ -2,6 +2,7 @@ import pytest
 from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase
 
 from autograder.checks import Mismatch, expect_array, expect_tuple
+from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("pool_forward")
 
@@ -49,14 +50,16 @@ def test_cache_holds_the_inputs_unchanged(student):
     [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
 )
 def test_runtime(runtime, reference, mode):
-    case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=901)
-    A_prev, hparameters = case.inputs()
-    expected = reference.pool_forward(A_prev, hparameters, mode=mode)[0]
-    runtime(
-        "pool_forward",
-        (A_prev, hparameters),
-        {"mode": mode},
-        verify=lambda out: expect_array(
-            expect_tuple(out, 2, "pool_forward", "runtime input")[0], expected, "A", case.describe
-        ),
-    )
+    def timed_call(run):
+        case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=901).timed_run(run)
+        A_prev, hparameters = case.inputs()
+        expected = reference.pool_forward(A_prev, hparameters, mode=mode)[0]
+        return TimedCall(
+            (A_prev, hparameters),
+            {"mode": mode},
+            verify=lambda out: expect_array(
+                expect_tuple(out, 2, "pool_forward", "runtime input")[0], expected, "A", case.describe
+            ),
+        )
+
+    runtime("pool_forward", timed_call)

@@ -11,7 +11,7 @@ put on sys.path: in a process that grades both assignments, `import cases` would
 assignment's module in sys.modules.)
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -78,6 +78,10 @@ class SequenceCase:
         return f"with N={self.N}, T={self.T}, D={self.D}, H={self.H}" + (
             f" and large weights (scale {self.scale:g})" if self.scale > 1 else ""
         )
+
+    def timed_run(self, run: int):
+        """The same case with other values: the inputs of timed run `run` of a runtime test."""
+        return replace(self, seed=self.seed + 1000 * run)
 
     def inputs(self, gates: int):
         N, T, D, H, s = self.N, self.T, self.D, self.H, self.seed

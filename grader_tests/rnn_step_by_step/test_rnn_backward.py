@@ -12,6 +12,7 @@ from rnn_cases import (
 )
 
 from autograder.checks import expect_tuple
+from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("rnn_backward")
 
@@ -45,7 +46,7 @@ def test_loss_on_the_last_step_only(student, reference):
 
 
 @pytest.mark.points(3)
-def test_matches_numeric_gradient(student, reference):
+def test_matches_numeric_gradient(student, reference, cached):
     case = NUMERIC_SEQUENCE
     got, inputs, _, dh = run(student, reference, case, 167)
 
@@ -53,19 +54,21 @@ def test_matches_numeric_gradient(student, reference):
         return float(np.sum(reference.rnn_forward(*inputs)[0] * dh))
 
     for name, actual, array in zip(NAMES, got, inputs):
-        expect_gradient(actual, numeric_gradient(loss, array), name, case.describe)
+        expect_gradient(actual, cached(numeric_gradient, loss, array), name, case.describe)
 
 
 @pytest.mark.runtime
 @pytest.mark.points(3)
 def test_runtime(runtime, reference):
-    h, cache = reference.rnn_forward(*RUNTIME_CASE.rnn_inputs())
-    dh = normal(901, *h.shape)
-    expected = reference.rnn_backward(dh, cache)
+    def timed_call(run):
+        case = RUNTIME_CASE.timed_run(run)
+        h, cache = reference.rnn_forward(*case.rnn_inputs())
+        dh = normal(case.seed + 10, *h.shape)
+        expected = reference.rnn_backward(dh, cache)
 
-    def verify(out):
-        expect_gradients(
-            expect_tuple(out, 5, "rnn_backward", "runtime"), expected, NAMES, RUNTIME_CASE.describe
-        )
+        def verify(out):
+            expect_gradients(expect_tuple(out, 5, "rnn_backward", "runtime"), expected, NAMES, case.describe)
 
-    runtime("rnn_backward", (dh, cache), verify=verify)
+        return TimedCall((dh, cache), verify=verify)
+
+    runtime("rnn_backward", timed_call)

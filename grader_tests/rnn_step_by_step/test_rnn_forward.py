@@ -2,6 +2,7 @@ import pytest
 from rnn_cases import FORWARD_CASES, RNN_CACHE, RUNTIME_CASE, SEQUENCE_CASES, expect_sequence_cache, normal
 
 from autograder.checks import expect_array, expect_tuple
+from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("rnn_forward")
 
@@ -34,12 +35,15 @@ def test_cache_works_with_the_reference_backward(student, reference):
 @pytest.mark.runtime
 @pytest.mark.points(4)
 def test_runtime(runtime, reference):
-    inputs = RUNTIME_CASE.rnn_inputs()
-    expected = reference.rnn_forward(*inputs)[0]
-    runtime(
-        "rnn_forward",
-        inputs,
-        verify=lambda out: expect_array(
-            expect_tuple(out, 2, "rnn_forward", "runtime input")[0], expected, "h", RUNTIME_CASE.describe
-        ),
-    )
+    def timed_call(run):
+        case = RUNTIME_CASE.timed_run(run)
+        inputs = case.rnn_inputs()
+        expected = reference.rnn_forward(*inputs)[0]
+        return TimedCall(
+            inputs,
+            verify=lambda out: expect_array(
+                expect_tuple(out, 2, "rnn_forward", "runtime input")[0], expected, "h", case.describe
+            ),
+        )
+
+    runtime("rnn_forward", timed_call)

@@ -25,7 +25,7 @@ def test_gradients(student, reference, case):
 
 
 @pytest.mark.points(4)
-def test_matches_numeric_gradient(student, reference):
+def test_matches_numeric_gradient(student, reference, cached):
     case = NUMERIC_STEP
     inputs = case.rnn_inputs()
     next_h, cache = reference.rnn_step_forward(*inputs)
@@ -36,4 +36,4 @@ def test_matches_numeric_gradient(student, reference):
         return float(np.sum(reference.rnn_step_forward(*inputs)[0] * dnext_h))
 
     for name, actual, array in zip(NAMES, got, inputs):
-        expect_gradient(actual, numeric_gradient(loss, array), name, case.describe)
+        expect_gradient(actual, cached(numeric_gradient, loss, array), name, case.describe)
