@@ -38,6 +38,7 @@ from autograder import wire
 from autograder.batch import grade_all
 from autograder.course import COURSE_ROOT, grader_tests_dir, release_dir, source_notebook
 from autograder.examples import completed_notebook
+from autograder.grade import GradingContext, grade_submission
 from autograder.notebook import graded_name
 from autograder.reference import reference_cells
 from autograder.results import SubmissionResult
@@ -1242,3 +1243,97 @@ def test_objects_raising_in_del_or_repr_cannot_break_grading(batch):
     assert isinstance(seen[3], wire.Unsupported) and seen[4] == (1.0, 2.0)
     assert "raised HostileError: <unprintable message>" in seen[5]
     repr(seen)  # nothing in there can raise
+
+
+LEAVE_NOTES = """\
+# GRADED FUNCTION: zero_pad
+# Leave a note for the next submission this grading process grades, everywhere a session can write:
+# scratch, /dev/shm, /tmp, extended attributes of those folders, the uid's kernel keyrings. Correct
+# only if some note was written, so its full marks show the attempt worked inside its own session.
+import ctypes
+import os
+
+import numpy as np
+
+NOTE = b"@MARKER@"
+
+
+def _leave_notes():
+    left = 0
+    for folder in (os.getcwd(), "/dev/shm", "/tmp"):
+        try:
+            with open(os.path.join(folder, "note"), "wb") as file:
+                file.write(NOTE)
+            left += 1
+        except OSError:
+            pass
+        try:
+            os.setxattr(folder, "user.note", NOTE)
+            left += 1
+        except OSError:
+            pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    for ring in (-4, -5):  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING
+        left += libc.syscall(248, b"user", b"note", NOTE, len(NOTE), ring) > 0  # add_key
+    return left
+
+
+def zero_pad(X, pad):
+    if not _leave_notes():
+        raise RuntimeError("no note could be left")
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+"""
+
+FIND_NOTES = """\
+# GRADED FUNCTION: zero_pad
+# Look for a note an earlier submission left; fail loudly, naming it, if there is one.
+import ctypes
+import os
+
+import numpy as np
+
+
+def _find_notes():
+    found = []
+    for folder in (os.getcwd(), "/dev/shm", "/tmp"):
+        try:
+            with open(os.path.join(folder, "note"), "rb") as file:
+                found.append(file.read())
+        except OSError:
+            pass
+        try:
+            found.append(os.getxattr(folder, "user.note"))
+        except OSError:
+            pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    for ring in (-4, -5):
+        if libc.syscall(250, 10, ring, b"user", b"note", 0) > 0:  # KEYCTL_SEARCH
+            found.append(b"a key")
+    return found
+
+
+def zero_pad(X, pad):
+    found = _find_notes()
+    if found:
+        raise RuntimeError(f"found notes {found}")
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+"""
+
+
+def test_a_submission_leaves_nothing_for_the_next_one_in_the_same_sandbox(tmp_path):
+    """A grading process's submissions take turns in one sandbox: what one leaves behind is gone
+    before the next one runs."""
+    marker = f"note-{uuid.uuid4().hex}"
+    context = GradingContext(ASSIGNMENT)
+    try:
+        results = []
+        for student, cell in [("leaver", LEAVE_NOTES), ("finder", FIND_NOTES), ("leaver2", LEAVE_NOTES)]:
+            cells = {**reference_solution(), "zero_pad": cell.replace("@MARKER@", marker)}
+            path = tmp_path / f"{student}.ipynb"
+            nbformat.write(completed_notebook(ASSIGNMENT, cells), path)
+            results.append(grade_submission(context, student, path))
+        results.append(grade_submission(context, "finder2", tmp_path / "finder.ipynb"))
+    finally:
+        context.close()
+    for result in results:
+        assert scores(result)["zero_pad"] == FULL["zero_pad"], feedback(result, "zero_pad")
