@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from autograder.batch import grade_all
+from autograder.batch import find_submissions, grade_all
 from autograder.examples import build_examples
 
 FULL = {
@@ -125,3 +125,20 @@ def test_feedback_names_the_case_without_hidden_data(graded):
     outputs = [test.output for test in results["pool_backward_ignores_stride"].tests if test.score == 0]
     assert any("stride=3" in output and "max abs error" in output for output in outputs)
     assert all("[[" not in output for output in outputs)  # no arrays printed
+
+
+def test_only_students_with_the_assignment_folder_are_graded(tmp_path):
+    """nbgrader's submitted/<student>/<assignment>/: no folder, no submission; a folder without a
+    clear notebook is a row with the reason."""
+    (tmp_path / "alice" / "conv_step_by_step").mkdir(parents=True)
+    (tmp_path / "alice" / "conv_step_by_step" / "conv_step_by_step.ipynb").write_text("{}")
+    (tmp_path / "bob" / "rnn_step_by_step").mkdir(parents=True)  # another assignment only
+    (tmp_path / "carol" / "conv_step_by_step").mkdir(parents=True)  # nothing handed in
+    (tmp_path / "dave" / "conv_step_by_step").mkdir(parents=True)
+    for name in ("a.ipynb", "b.ipynb"):
+        (tmp_path / "dave" / "conv_step_by_step" / name).write_text("{}")
+    jobs = {job.student_id: job for job in find_submissions(tmp_path, "conv_step_by_step")}
+    assert sorted(jobs) == ["alice", "carol", "dave"]
+    assert jobs["alice"].notebook.name == "conv_step_by_step.ipynb" and not jobs["alice"].problem
+    assert jobs["carol"].notebook is None and jobs["carol"].problem.startswith("no notebook")
+    assert jobs["dave"].notebook is None and "2 notebooks and none named" in jobs["dave"].problem
