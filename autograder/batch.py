@@ -6,6 +6,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,15 +77,21 @@ def grade_all(
     jobs: int | None = None,
     policy: RuntimePolicy | None = None,
     show_progress: bool = True,
+    scheduler: str | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission; write OUT/<student>/results.json and OUT/grades.csv."""
+    """Grade every submission; write OUT/<student>/results.json and OUT/grades.csv.
+
+    On this machine's cores (`jobs` processes, default one per core), or on the Dask cluster whose
+    scheduler is at `scheduler` (see autograder.scale_out)."""
     work = find_submissions(submitted, assignment)
     out.mkdir(parents=True, exist_ok=True)
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
-    # Each grading process computes expected values with numpy: one BLAS thread each, since the
-    # processes already fill the cores (and multi-threaded BLAS stalls badly on a busy machine).
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(variable, "1")
+    policy = policy or RuntimePolicy()
+    if scheduler:
+        from autograder.scale_out import grade_on_cluster
+
+        graded = grade_on_cluster(assignment, work, scheduler, policy)
+    else:
+        graded = grade_on_local_cores(assignment, work, jobs, policy)
     results: list[SubmissionResult] = []
     progress = Progress(
         TextColumn("grading {task.description}"),
@@ -93,16 +100,31 @@ def grade_all(
         TimeElapsedColumn(),
         disable=not show_progress,
     )
-    with (
-        progress,
-        ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(assignment, policy or RuntimePolicy()),
-        ) as pool,
-    ):
+    with progress:
         task = progress.add_task(assignment, total=len(work))
+        for _job, result in graded:
+            write_results_json(result, out)
+            results.append(result)
+            progress.advance(task)
+    write_grades_csv(results, out / "grades.csv")
+    return sorted(results, key=lambda r: r.student_id)
+
+
+def grade_on_local_cores(
+    assignment: str, work: list[Job], jobs: int | None, policy: RuntimePolicy
+) -> Iterator[tuple[Job, SubmissionResult]]:
+    """Yield (job, result) as `jobs` grading processes on this machine finish them."""
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
+    # Each grading process computes expected values with numpy: one BLAS thread each, since the
+    # processes already fill the cores (and multi-threaded BLAS stalls badly on a busy machine).
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(assignment, policy),
+    ) as pool:
         futures = {pool.submit(_grade, job): job for job in work}
         for future in as_completed(futures):
             job = futures[future]
@@ -112,8 +134,4 @@ def grade_all(
                 result = SubmissionResult(
                     job.student_id, assignment, problem=f"grading process failed: {error!r}"
                 )
-            write_results_json(result, out)
-            results.append(result)
-            progress.advance(task)
-    write_grades_csv(results, out / "grades.csv")
-    return sorted(results, key=lambda r: r.student_id)
+            yield job, result

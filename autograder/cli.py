@@ -58,7 +58,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
         console.print(f"[red]no submissions folder {submitted}")
         return 2
     results = grade_all(
-        args.assignment, submitted, out, jobs=args.jobs, policy=RuntimePolicy(factor=args.runtime_factor)
+        args.assignment,
+        submitted,
+        out,
+        jobs=args.jobs,
+        policy=RuntimePolicy(factor=args.runtime_factor),
+        scheduler=args.scheduler,
     )
     print_grade_table(results, order=list(reference_cells(args.assignment)))
     console.print(f"results: {out}/<student_id>/results.json and {out / 'grades.csv'}")
@@ -95,7 +100,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{assignment}: {len(students)} example submissions in {submitted.relative_to(COURSE_ROOT)}/"
         )
         grade = argparse.Namespace(
-            assignment=assignment, submitted=submitted, out=None, jobs=None, runtime_factor=10.0
+            assignment=assignment,
+            submitted=submitted,
+            out=None,
+            jobs=None,
+            runtime_factor=10.0,
+            scheduler=None,
         )
         status |= cmd_grade(grade)
     return status
@@ -125,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=10.0,
         help="allowed CPU time as a multiple of the reference's (default 10)",
+    )
+    grade.add_argument(
+        "--scheduler",
+        help="grade on the Dask cluster whose scheduler is at this address (tcp://host:8786) "
+        "instead of this machine's cores; needs the [dask] extra",
     )
     grade.set_defaults(run=cmd_grade)
 

@@ -27,12 +27,13 @@ class GradingContext:
 
     assignment: str
     policy: RuntimePolicy = field(default_factory=RuntimePolicy)
-    tests_dir: Path | None = None
+    tests_dir: Path | None = None  # default: the course's grader_tests/<assignment>
+    source: Path | None = None  # the notebook holding the reference; default: the course's
 
     def __post_init__(self):
         self.tests_dir = self.tests_dir or grader_tests_dir(self.assignment)
-        self.reference_cells = reference_cells(self.assignment)
-        self.reference = MemoizedReference(load_reference(self.assignment))
+        self.reference_cells = reference_cells(self.assignment, self.source)
+        self.reference = MemoizedReference(load_reference(self.assignment, self.source))
         self.reference_sandbox = Sandbox()
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
         self.memo: dict = {}  # the hidden tests' `cached` values
