@@ -11,6 +11,7 @@ so a slow submission costs the grader little more than the budget.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,10 +44,12 @@ class RuntimeJudge:
         self._reference_cells = reference_cells
         self._sandbox = sandbox
         self._session: Session | None = None  # one session holds the whole reference
-        # The reference's timings of each runtime test, over this grading process: the first
+        # The reference's latest timings of each runtime test in this grading process: the first
         # submission measures it on every run, interleaved with the student's; every later one
-        # adds a fresh measurement, so each verdict still rests on a side-by-side run.
-        self._history: dict[str, list[float]] = {}
+        # replaces the oldest with a fresh measurement, so each verdict rests on a side-by-side
+        # run, and the reference's minimum, like the student's, is over repeats + 1 runs (a
+        # minimum over every submission so far would favour the early students).
+        self._history: dict[str, deque[float]] = {}
 
     def _reference_seconds(self, name: str, call: TimedCall) -> float:
         """One timed call of the reference, in a sandbox like the student's."""
@@ -64,10 +67,10 @@ class RuntimeJudge:
         calls: the inputs of each timed run (policy.repeats + 1 of them), each with values of its
         own; key: names the runtime test, whose reference timings this process remembers."""
         policy = self.policy
-        reference = self._history.setdefault(key, [])
+        reference = self._history.setdefault(key, deque(maxlen=policy.repeats + 1))
         timings = []
         for run, call in enumerate(calls):
-            if run == 0 or len(reference) <= policy.repeats:
+            if run == 0 or len(reference) < len(calls):
                 reference.append(self._reference_seconds(name, call))
             factor = policy.factor * (policy.first_call_factor if run == 0 else 1.0)
             budget = factor * min(reference) + policy.slack_seconds
@@ -80,7 +83,7 @@ class RuntimeJudge:
             raise Mismatch(f"slower than the limit: {ratio:.1f}× the reference, limit {policy.factor:g}×")
         return f"{ratio:.1f}× the reference's time (limit {policy.factor:g}×)"
 
-    def _raise_if_over(self, result, reference: list[float], name: str) -> None:
+    def _raise_if_over(self, result, reference: deque[float], name: str) -> None:
         if result.status == "cpu_limit":
             ratio = result.cpu_seconds / min(reference)
             raise Mismatch(
