@@ -492,6 +492,23 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def print_targets(cases, gemm) -> None:
+    """The targets: every op at M and L no slower than torch (median), conv_forward at L at >= 70 %
+    of the GEMM rate (from the min). Max-pool backward is listed, though torch's indices make it
+    a different task (see the bandwidth line above)."""
+    verdicts = []
+    for c in cases:
+        if c.size in ("M", "L"):
+            ratio = c.median("reference") / c.median("torch")
+            verdicts.append(f"{c.size} {c.op} {ratio:.2f}x {'met' if ratio <= 1 else 'MISSED'}")
+        if c.size == "L" and c.op == "conv_forward":
+            share = c.work / c.minimum("reference") / gemm
+            met = "met" if share >= 0.7 else "MISSED"
+            verdicts.append(f"L conv_forward {100 * share:.0f}% of GEMM {met}")
+    if verdicts:
+        print("targets, reference vs torch (median ratio <= 1) and GEMM share: " + "; ".join(verdicts))
+
+
 def main(argv=None):
     args = parse_args(argv)
     if "numpy" in sys.modules:
@@ -573,6 +590,7 @@ def main(argv=None):
             f"pool ops vs the 256 MB copy bandwidth ({dram_bw / 1e9:.1f} GB/s), from the min, "
             f"{' / '.join(impl_names)}: " + "; ".join(shares)
         )
+    print_targets(cases, gemm)
     heavy = [f"{c.size} {c.op} {n} {c.faults[n]:.0f}" for c in cases for n in c.faults if c.faults[n] >= 20]
     if heavy:
         print("minor page faults per call (fresh memory the kernel maps page by page): " + ", ".join(heavy))
