@@ -51,20 +51,25 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_grade(args: argparse.Namespace) -> int:
     from autograder.batch import grade_all
     from autograder.runtime import RuntimePolicy
+    from autograder.scale_out import ScaleOutError
 
     submitted = args.submitted or COURSE_ROOT / "submitted"
     out = args.out or COURSE_ROOT / "grades" / args.assignment
     if not submitted.is_dir():
         console.print(f"[red]no submissions folder {submitted}")
         return 2
-    results = grade_all(
-        args.assignment,
-        submitted,
-        out,
-        jobs=args.jobs,
-        policy=RuntimePolicy(factor=args.runtime_factor),
-        scheduler=args.scheduler,
-    )
+    try:
+        results = grade_all(
+            args.assignment,
+            submitted,
+            out,
+            jobs=args.jobs,
+            policy=RuntimePolicy(factor=args.runtime_factor),
+            scheduler=args.scheduler,
+        )
+    except ScaleOutError as error:
+        console.print(f"[red]{error}")
+        return 2
     print_grade_table(results, order=list(reference_cells(args.assignment)))
     console.print(f"results: {out}/<student_id>/results.json and {out / 'grades.csv'}")
     return 0

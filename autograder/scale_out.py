@@ -96,11 +96,23 @@ def grade_on_worker(
             return SubmissionResult(student_id, bundle.assignment, problem=f"internal grader error: {reason}")
 
 
+class ScaleOutError(RuntimeError):
+    """The cluster cannot be used: no `distributed` package, or no scheduler at the address."""
+
+
 def grade_on_cluster(assignment: str, jobs: list, scheduler: str, policy: RuntimePolicy) -> Iterator:
     """Yield (job, SubmissionResult) as the cluster's workers finish them."""
-    from distributed import Client, as_completed
-
-    with Client(scheduler) as client:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as error:
+        raise ScaleOutError(
+            "grading on a Dask cluster needs the dask extra: pip install 'cnn-autograder[dask]'"
+        ) from error
+    try:  # waits for the scheduler up to Dask's distributed.comm.timeouts.connect
+        client = Client(scheduler)
+    except (OSError, TimeoutError) as error:
+        raise ScaleOutError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from error
+    with client:
         bundle = client.scatter(CourseBundle.of(assignment), broadcast=True)
         futures = {}
         for job in jobs:

@@ -45,3 +45,19 @@ def test_cluster_grades_equal_local_grades(cluster, tmp_path):
         data = json.loads((tmp_path / "remote" / student / "results.json").read_text())
         assert data["score"] == next(r.score for r in local if r.student_id == student)
     assert (tmp_path / "remote" / "grades.csv").read_text() == (tmp_path / "local" / "grades.csv").read_text()
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
+    from dask import config
+
+    from autograder.cli import main
+
+    submitted = tmp_path / "submitted"
+    build_examples("conv_step_by_step", submitted)
+    with config.set({"distributed.comm.timeouts.connect": "2s"}):
+        status = main(
+            ["grade", "conv_step_by_step", "--submitted", str(submitted), "--out", str(tmp_path / "out")]
+            + ["--scheduler", "tcp://127.0.0.1:9"]
+        )
+    assert status == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().out
