@@ -72,6 +72,39 @@ def test_pool_forward_and_backward_agree_with_loops(conv_reference, problem):
     )
 
 
+# Shapes large enough that the reference works through several cache-sized blocks of examples,
+# the last one short: conv im2col takes about 2048 output positions a block, pool_backward about
+# 2**17 numbers of A_prev when stride == f.
+BLOCKED_CONVS = [((5, 30, 30, 2), 3, 1, 0), ((3, 45, 47, 1), 3, 1, 1), ((3, 64, 33, 2), 2, 2, 1)]
+BLOCKED_POOLS = [((3, 64, 66, 20), 2), ((5, 30, 30, 30), 2), ((5, 31, 29, 30), 2), ((2, 40, 41, 41), 3)]
+
+
+def test_conv_in_several_blocks_agrees_with_loops(conv_reference):
+    rng = np.random.default_rng(11)
+    for shape, f, stride, pad in BLOCKED_CONVS:
+        A_prev, W = rng.standard_normal(shape), rng.standard_normal((f, f, shape[3], 3))
+        b, hparameters = rng.standard_normal((1, 1, 1, 3)), {"stride": stride, "pad": pad}
+        Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
+        assert_close(Z, loops.conv_forward(A_prev, W, b, hparameters)[0])
+        dZ = rng.standard_normal(Z.shape)
+        for actual, expected in zip(conv_reference.conv_backward(dZ, cache), loops.conv_backward(dZ, cache)):
+            assert_close(actual, expected)
+
+
+def test_pool_in_several_blocks_agrees_with_loops_ties_included(conv_reference):
+    rng = np.random.default_rng(12)
+    for shape, f in BLOCKED_POOLS:
+        # integer values: windows with tied maxima, each of which gets the gradient
+        for A_prev in (rng.standard_normal(shape), rng.integers(-1, 2, size=shape).astype(float)):
+            for mode in ("max", "average"):
+                A, cache = conv_reference.pool_forward(A_prev, {"f": f, "stride": f}, mode=mode)
+                dA = rng.standard_normal(A.shape)
+                assert_close(
+                    conv_reference.pool_backward(dA, cache, mode=mode),
+                    loops.pool_backward(dA, cache, mode=mode),
+                )
+
+
 def test_reference_keeps_its_inputs_and_cache_contract(conv_reference):
     rng = np.random.default_rng(7)
     A_prev, W, b = (
