@@ -1095,7 +1095,7 @@ def test_no_attack_makes_its_grading_much_slower_than_an_honest_one(batch, stude
 def test_clock_tricks_and_memos_earn_no_runtime_point(batch, student):
     """Both conv_forward cells are correct, so they keep every correctness point (15), but they are
     too slow: freezing the clocks the process sees, or answering the repeated timed calls from a
-    memo (each timed call runs in a fresh session), earns no runtime point."""
+    memo (each timed run gets inputs of its own), earns no runtime point."""
     tests = [test for test in batch.results[student].tests if test.function == "conv_forward"]
     runtime = [test for test in tests if test.kind == "runtime"]
     correctness = [test for test in tests if test.kind == "correctness"]
