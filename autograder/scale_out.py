@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import shutil
 import tempfile
 import threading
 import traceback
@@ -73,7 +74,8 @@ def _context_for(bundle: CourseBundle, policy: RuntimePolicy) -> GradingContext:
     if key not in _contexts:
         root = bundle.unpack()
         context = GradingContext(bundle.assignment, policy, tests_dir=root / TESTS, source=root / SOURCE)
-        atexit.register(context.close)
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        atexit.register(context.close)  # atexit runs last-registered first: sandboxes, then files
         _contexts[key] = context
     return _contexts[key]
 
