@@ -6,17 +6,44 @@ import argparse
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 
-from autograder.course import COURSE_ROOT, source_dir
+from autograder.course import COURSE_ROOT, grader_tests_dir, source_dir, source_notebook
 from autograder.reference import reference_cells
 from autograder.release import generate_release
 
 ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 # A grade table is wide; when output goes to a file or CI log, do not wrap it at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def assignment_name(name: str) -> str:
+    """An assignment of this course: its source notebook exists."""
+    if not source_notebook(name).is_file():
+        known = sorted(
+            path.parent.name for path in COURSE_ROOT.glob("source/*/*.ipynb") if path.stem == path.parent.name
+        )
+        raise argparse.ArgumentTypeError(
+            f"no assignment {name!r}: {source_notebook(name).relative_to(COURSE_ROOT)} does not exist "
+            f"(assignments: {', '.join(known) or 'none'})"
+        )
+    return name
+
+
+def positive(kind: type) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -58,6 +85,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not submitted.is_dir():
         console.print(f"[red]no submissions folder {submitted}")
         return 2
+    if not grader_tests_dir(args.assignment).is_dir():
+        console.print(
+            f"[red]no hidden tests for {args.assignment}: {grader_tests_dir(args.assignment)} is missing"
+        )
+        return 2
     try:
         results = grade_all(
             args.assignment,
@@ -70,6 +102,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
     except ScaleOutError as error:
         console.print(f"[red]{error}")
         return 2
+    if not results:
+        console.print(
+            f"[yellow]no submissions of {args.assignment} in {submitted} "
+            f"(nbgrader's layout: <student_id>/{args.assignment}/{args.assignment}.ipynb)"
+        )
+        return 0
     print_grade_table(results, order=list(reference_cells(args.assignment)))
     console.print(f"results: {out}/<student_id>/results.json and {out / 'grades.csv'}")
     return 0
@@ -121,23 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     release = commands.add_parser("release", help="generate release/<assignment> with nbgrader")
-    release.add_argument("assignments", nargs="*", default=ASSIGNMENTS)
+    release.add_argument("assignments", nargs="*", type=assignment_name, default=ASSIGNMENTS)
     release.set_defaults(run=cmd_release)
 
     check = commands.add_parser("check", help="run the source notebook; all public tests must pass")
-    check.add_argument("assignments", nargs="*", default=ASSIGNMENTS)
+    check.add_argument("assignments", nargs="*", type=assignment_name, default=ASSIGNMENTS)
     check.set_defaults(run=cmd_check)
 
     grade = commands.add_parser(
         "grade", help="grade submitted notebooks with the hidden tests, in the sandbox"
     )
-    grade.add_argument("assignment")
+    grade.add_argument("assignment", type=assignment_name)
     grade.add_argument("--submitted", type=Path, help="nbgrader's submitted folder (default: the course's)")
     grade.add_argument("--out", type=Path, help="where results go (default: grades/<assignment>)")
-    grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: every core)")
+    grade.add_argument(
+        "--jobs", type=positive(int), default=None, help="parallel graders (default: every core)"
+    )
     grade.add_argument(
         "--runtime-factor",
-        type=float,
+        type=positive(float),
         default=10.0,
         help="allowed CPU time as a multiple of the reference's (default 10)",
     )

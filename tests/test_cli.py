@@ -1,0 +1,32 @@
+"""The command line turns bad arguments into clear errors (exit 2), never a traceback."""
+
+import pytest
+
+from autograder.cli import main
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["grade", "nope"], "no assignment 'nope': source/nope/nope.ipynb does not exist"),
+        (["release", "conv_step_by_step", "nope"], "no assignment 'nope'"),
+        (["grade", "conv_step_by_step", "--jobs", "0"], "--jobs: must be greater than 0, got 0"),
+        (["grade", "conv_step_by_step", "--runtime-factor", "-1"], "must be greater than 0, got -1"),
+        (["grade", "conv_step_by_step", "--runtime-factor", "fast"], "not a number: 'fast'"),
+    ],
+)
+def test_bad_arguments_are_named(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_or_empty_submissions_folder(tmp_path, capsys):
+    assert main(["grade", "conv_step_by_step", "--submitted", str(tmp_path / "none")]) == 2
+    assert "no submissions folder" in capsys.readouterr().out
+    (tmp_path / "bob" / "rnn_step_by_step").mkdir(parents=True)
+    out = tmp_path / "out"
+    assert main(["grade", "conv_step_by_step", "--submitted", str(tmp_path), "--out", str(out)]) == 0
+    assert "no submissions of conv_step_by_step in" in capsys.readouterr().out
+    assert (out / "grades.csv").read_text().count("\n") == 1  # the header: an empty, valid table
