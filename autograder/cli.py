@@ -85,6 +85,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not submitted.is_dir():
         console.print(f"[red]no submissions folder {submitted}")
         return 2
+    if out.exists() and not out.is_dir():
+        console.print(f"[red]--out {out} is a file, not a folder: pass a folder for the results")
+        return 2
     if not grader_tests_dir(args.assignment).is_dir():
         console.print(
             f"[red]no hidden tests for {args.assignment}: {grader_tests_dir(args.assignment)} is missing"

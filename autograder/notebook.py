@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+# Far above any notebook of these assignments, even with every figure's output left in.
+MAX_NOTEBOOK_BYTES = 64 << 20
 GRADED_MARKER = re.compile(r"^#\s*GRADED FUNCTION:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
@@ -28,14 +30,20 @@ def read_notebook(path: str | Path):
         raise NotebookError(f"notebook {path.name} is not a readable .ipynb file: {error}") from None
 
 
-def read_cells(path: str | Path) -> dict[str, Any]:
+def read_cells(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[str, Any]:
     """Just the cells of a notebook, as plain dicts with `source` as one string: all grading needs."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise NotebookError(
+                f"notebook {path.name} is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB "
+                "limit: clear its outputs (Edit > Clear Outputs of All Cells) and submit it again"
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NotebookError(f"notebook not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad JSON, UTF-8 or numbers
         raise NotebookError(f"notebook {path.name} is not a readable .ipynb file: {error}") from None
     cells = data.get("cells") if isinstance(data, dict) else None
     if not isinstance(cells, list):

@@ -30,3 +30,12 @@ def test_missing_or_empty_submissions_folder(tmp_path, capsys):
     assert main(["grade", "conv_step_by_step", "--submitted", str(tmp_path), "--out", str(out)]) == 0
     assert "no submissions of conv_step_by_step in" in capsys.readouterr().out
     assert (out / "grades.csv").read_text().count("\n") == 1  # the header: an empty, valid table
+
+
+def test_out_must_be_a_folder(tmp_path, capsys):
+    (tmp_path / "submitted").mkdir()
+    (tmp_path / "out").write_text("keep me")
+    argv = ["grade", "conv_step_by_step", "--submitted", str(tmp_path / "submitted"), "--out"]
+    assert main([*argv, str(tmp_path / "out")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().out
+    assert (tmp_path / "out").read_text() == "keep me"
