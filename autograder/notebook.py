@@ -34,12 +34,7 @@ def read_cells(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[st
     """Just the cells of a notebook, as plain dicts with `source` as one string: all grading needs."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise NotebookError(
-                f"notebook {path.name} is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB "
-                "limit: clear its outputs (Edit > Clear Outputs of All Cells) and submit it again"
-            )
+        check_size(path, max_bytes)
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NotebookError(f"notebook not found: {path}") from None
@@ -49,6 +44,16 @@ def read_cells(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[st
     if not isinstance(cells, list):
         raise NotebookError(f"notebook {path.name} is not a readable .ipynb file: it has no list of cells")
     return {"cells": [_plain_cell(cell) for cell in cells if isinstance(cell, dict)]}
+
+
+def check_size(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> None:
+    """NotebookError if the file is too large to be a notebook worth reading (OSError if unreadable)."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise NotebookError(
+            f"notebook {path.name} is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB "
+            "limit: clear its outputs (Edit > Clear Outputs of All Cells) and submit it again"
+        )
 
 
 def _plain_cell(cell: dict) -> dict:

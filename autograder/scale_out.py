@@ -26,6 +26,7 @@ from pathlib import Path
 
 from autograder.course import grader_tests_dir, source_notebook
 from autograder.grade import GradingContext, grade_submission
+from autograder.notebook import NotebookError, check_size
 from autograder.results import SubmissionResult
 from autograder.runtime import RuntimePolicy
 
@@ -136,6 +137,9 @@ def _read(job) -> tuple[bytes | None, str]:
     if job.notebook is None:
         return None, job.problem
     try:
+        check_size(job.notebook)
         return job.notebook.read_bytes(), job.problem
+    except NotebookError as error:
+        return None, str(error)
     except OSError as error:
         return None, f"the notebook could not be read: {error.strerror or error}"
