@@ -29,10 +29,10 @@ def find_submissions(submitted: Path, assignment: str) -> list[Job]:
     """nbgrader's layout: submitted/<student_id>/<assignment>/<assignment>.ipynb. A student without
     that assignment's folder has not submitted it; a folder without a clear notebook gets a row."""
     jobs = []
-    for folder in sorted(submitted.glob(f"[!.]*/{assignment}")):
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        folder = student_dir / assignment
         if not folder.is_dir():
             continue
-        student_dir = folder.parent
         preferred = folder / f"{assignment}.ipynb"
         notebooks = sorted(folder.glob("*.ipynb"))
         if preferred.exists():
