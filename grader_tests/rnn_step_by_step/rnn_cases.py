@@ -17,6 +17,7 @@ import numpy as np
 
 from autograder import checks
 from autograder.checks import Mismatch, describe, expect_array, expect_tuple, expect_unchanged, rel_error
+from autograder.runtime import TimedCall
 
 GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
 GRADIENT_TOLERANCE = 1e-6  # on cs231n's rel_error; the reference is around 1e-9 on these cases
@@ -196,3 +197,113 @@ def call_backward(student, name: str, args: tuple, outputs: int, case: str) -> t
     for label, new, old in zip(names, after, args):
         expect_unchanged(new, old, label, case)
     return expect_tuple(result, outputs, name, case)
+
+
+# ---------------------------------------------------------------- the two sequence layers
+# rnn_forward/rnn_backward and lstm_forward/lstm_backward take the same tests: the helpers below
+# hold them once, and each test module names its layer.
+
+BACKWARD_NAMES = ("dx", "dh0", "dWx", "dWh", "db")
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str  # "rnn" or "lstm"
+    gates: int  # blocks of H columns in Wx, Wh and b
+    cache_fields: tuple  # of each time step's cache
+
+    @property
+    def forward(self) -> str:
+        return f"{self.name}_forward"
+
+    @property
+    def backward(self) -> str:
+        return f"{self.name}_backward"
+
+    def inputs(self, case: SequenceCase) -> tuple:
+        return case.inputs(self.gates)
+
+
+RNN = Layer("rnn", 1, RNN_CACHE)
+LSTM = Layer("lstm", 4, LSTM_CACHE)
+
+
+def check_forward_h(student, reference, layer: Layer, case: SequenceCase) -> None:
+    inputs = layer.inputs(case)
+    h, _ = expect_tuple(getattr(student, layer.forward)(*inputs), 2, layer.forward, case.describe)
+    expect_array(h, getattr(reference, layer.forward)(*inputs)[0], "h", case.describe)
+
+
+def check_cache_with_reference_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int):
+    """The student's cache must serve the reference backward pass as well as the reference's own."""
+    inputs = layer.inputs(case)
+    h, expected_cache = getattr(reference, layer.forward)(*inputs)
+    _, cache = expect_tuple(getattr(student, layer.forward)(*inputs), 2, layer.forward, case.describe)
+    cache = expect_sequence_cache(cache, expected_cache, layer.cache_fields, case.describe)
+    dh = normal(dh_seed, *h.shape)
+    backward = getattr(reference, layer.backward)
+    describe = f"{case.describe}, the reference {layer.backward} given your cache"
+    for name, got, wanted in zip(BACKWARD_NAMES, backward(dh, cache), backward(dh, expected_cache)):
+        expect_array(got, wanted, name, describe + " (cache[t] must be the step cache of time step t)")
+
+
+def forward_timed_call(reference, layer: Layer):
+    """make_call for the runtime test of a forward pass."""
+
+    def timed_call(run: int):
+        case = RUNTIME_CASE.timed_run(run)
+        inputs = layer.inputs(case)
+        expected = getattr(reference, layer.forward)(*inputs)[0]
+        return TimedCall(
+            inputs,
+            verify=lambda out: expect_array(
+                expect_tuple(out, 2, layer.forward, "runtime input")[0], expected, "h", case.describe
+            ),
+        )
+
+    return timed_call
+
+
+def run_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int, last_step_only=False):
+    """The student's backward pass on the reference's cache: (gradients, inputs, cache, dh)."""
+    inputs = layer.inputs(case)
+    h, cache = getattr(reference, layer.forward)(*inputs)
+    dh = normal(dh_seed, *h.shape)
+    if last_step_only:
+        dh[:, :-1, :] = 0.0
+    got = call_backward(student, layer.backward, (dh, cache), 5, case.describe)
+    return got, inputs, cache, dh
+
+
+def check_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int, last_step_only=False):
+    got, _, cache, dh = run_backward(student, reference, layer, case, dh_seed, last_step_only)
+    describe = case.describe + (", dh zero but at the last step" if last_step_only else "")
+    expect_gradients(got, getattr(reference, layer.backward)(dh, cache), BACKWARD_NAMES, describe)
+
+
+def check_backward_numerically(student, reference, cached, layer: Layer, dh_seed: int) -> None:
+    got, inputs, _, dh = run_backward(student, reference, layer, NUMERIC_SEQUENCE, dh_seed)
+
+    def loss():
+        return float(np.sum(getattr(reference, layer.forward)(*inputs)[0] * dh))
+
+    for name, actual, array in zip(BACKWARD_NAMES, got, inputs):
+        expect_gradient(actual, cached(numeric_gradient, loss, array), name, NUMERIC_SEQUENCE.describe)
+
+
+def backward_timed_call(reference, layer: Layer):
+    """make_call for the runtime test of a backward pass."""
+
+    def timed_call(run: int):
+        case = RUNTIME_CASE.timed_run(run)
+        h, cache = getattr(reference, layer.forward)(*layer.inputs(case))
+        dh = normal(case.seed + 10, *h.shape)
+        expected = getattr(reference, layer.backward)(dh, cache)
+
+        def verify(out):
+            result = expect_tuple(out, 5, layer.backward, "runtime")
+            expect_gradients(result, expected, BACKWARD_NAMES, case.describe)
+
+        return TimedCall((dh, cache), verify=verify)
+
+    return timed_call

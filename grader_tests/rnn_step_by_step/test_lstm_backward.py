@@ -1,74 +1,32 @@
-import numpy as np
 import pytest
 from rnn_cases import (
     BACKWARD_CASES,
-    NUMERIC_SEQUENCE,
-    RUNTIME_CASE,
-    call_backward,
-    expect_gradient,
-    expect_gradients,
-    normal,
-    numeric_gradient,
+    LSTM,
+    backward_timed_call,
+    check_backward,
+    check_backward_numerically,
 )
 
-from autograder.checks import expect_tuple
-from autograder.runtime import TimedCall
-
 pytestmark = pytest.mark.graded("lstm_backward")
-
-NAMES = ("dx", "dh0", "dWx", "dWh", "db")
-
-
-def run(student, reference, case, dh_seed, last_step_only=False):
-    inputs = case.lstm_inputs()
-    h, cache = reference.lstm_forward(*inputs)
-    dh = normal(dh_seed, *h.shape)
-    if last_step_only:
-        dh[:, :-1, :] = 0.0
-    got = call_backward(student, "lstm_backward", (dh, cache), 5, case.describe)
-    return got, inputs, cache, dh
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", BACKWARD_CASES, ids=lambda case: case.id)
 def test_gradients(student, reference, case):
-    got, _, cache, dh = run(student, reference, case, case.seed + 8)
-    expect_gradients(got, reference.lstm_backward(dh, cache), NAMES, case.describe)
+    check_backward(student, reference, LSTM, case, dh_seed=case.seed + 8)
 
 
 @pytest.mark.points(2)
 def test_loss_on_the_last_step_only(student, reference):
-    case = BACKWARD_CASES[1]
-    got, _, cache, dh = run(student, reference, case, 129, last_step_only=True)
-    expect_gradients(
-        got, reference.lstm_backward(dh, cache), NAMES, f"{case.describe}, dh zero but at the last step"
-    )
+    check_backward(student, reference, LSTM, BACKWARD_CASES[1], dh_seed=129, last_step_only=True)
 
 
 @pytest.mark.points(4)
 def test_matches_numeric_gradient(student, reference, cached):
-    case = NUMERIC_SEQUENCE
-    got, inputs, _, dh = run(student, reference, case, 168)
-
-    def loss():
-        return float(np.sum(reference.lstm_forward(*inputs)[0] * dh))
-
-    for name, actual, array in zip(NAMES, got, inputs):
-        expect_gradient(actual, cached(numeric_gradient, loss, array), name, case.describe)
+    check_backward_numerically(student, reference, cached, LSTM, dh_seed=168)
 
 
 @pytest.mark.runtime
 @pytest.mark.points(4)
 def test_runtime(runtime, reference):
-    def timed_call(run):
-        case = RUNTIME_CASE.timed_run(run)
-        h, cache = reference.lstm_forward(*case.lstm_inputs())
-        dh = normal(case.seed + 10, *h.shape)
-        expected = reference.lstm_backward(dh, cache)
-
-        def verify(out):
-            expect_gradients(expect_tuple(out, 5, "lstm_backward", "runtime"), expected, NAMES, case.describe)
-
-        return TimedCall((dh, cache), verify=verify)
-
-    runtime("lstm_backward", timed_call)
+    runtime("lstm_backward", backward_timed_call(reference, LSTM))
