@@ -13,7 +13,7 @@ import pytest
 from autograder.course import grader_tests_dir
 from autograder.notebook import NotebookError
 from autograder.pytest_plugin import GradingPlugin
-from autograder.reference import MemoizedReference, load_reference, reference_cells
+from autograder.reference import reference_cells, reference_functions
 from autograder.results import SubmissionResult
 from autograder.runtime import RuntimeJudge, RuntimePolicy
 from autograder.sandbox import Sandbox
@@ -33,7 +33,7 @@ class GradingContext:
     def __post_init__(self):
         self.tests_dir = self.tests_dir or grader_tests_dir(self.assignment)
         self.reference_cells = reference_cells(self.assignment, self.source)
-        self.reference = MemoizedReference(load_reference(self.assignment, self.source))
+        self.reference = reference_functions(self.reference_cells, f"reference_{self.assignment}")
         self.reference_sandbox = Sandbox()
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
         self.memo: dict = {}  # the hidden tests' `cached` values

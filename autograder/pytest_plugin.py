@@ -58,7 +58,8 @@ class GradingPlugin:
         """`cached(compute, *args)`: compute(*args) for the first submission a grading process
         grades, the same value for every later one. Only for values that depend on the test's own
         data and the reference alone, never on the student's results (a numeric gradient, say). A
-        test's values are told apart by the order in which it asks for them."""
+        test's values are told apart by the order in which it asks for them. Every submission gets
+        the same object: tests must not change it in place."""
         calls = itertools.count()
 
         def remember(compute: Callable[..., Any], *args: Any) -> Any:
