@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import time
@@ -45,6 +46,21 @@ class GradingContext:
     def close(self) -> None:
         self.reference_sandbox.close()
         self.student_sandbox.close()
+
+
+_contexts: dict[tuple, GradingContext] = {}
+
+
+def process_context(
+    assignment: str, policy: RuntimePolicy, tests_dir: Path | None = None, source: Path | None = None
+) -> GradingContext:
+    """This process's GradingContext for these settings, made on first use and closed at exit: for
+    hosts that hand over one submission at a time (nbgrader's preprocessor, Dask workers)."""
+    key = (assignment, policy, tests_dir, source)
+    if key not in _contexts:
+        context = _contexts[key] = GradingContext(assignment, policy, tests_dir, source)
+        atexit.register(context.close)
+    return _contexts[key]
 
 
 def grade_submission(

@@ -10,7 +10,6 @@ When `autograder grade` has already graded the same graded cells, its results ar
 
 from __future__ import annotations
 
-import atexit
 import json
 import tempfile
 from pathlib import Path
@@ -30,8 +29,6 @@ class SandboxedGrading(NbGraderPreprocessor):
     ).tag(config=True)
     runtime_factor = Float(10.0, help="Allowed CPU time as a multiple of the reference's").tag(config=True)
 
-    _contexts: dict = {}
-
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
         info = resources["nbgrader"]
         result = self._cached(info, nb) or self._grade(info, nb)
@@ -39,18 +36,14 @@ class SandboxedGrading(NbGraderPreprocessor):
         return nb, resources
 
     def _grade(self, info: dict, nb: nbformat.NotebookNode) -> SubmissionResult:
-        from autograder.grade import GradingContext, grade_submission
+        from autograder.grade import grade_submission, process_context
         from autograder.runtime import RuntimePolicy
 
-        assignment = info["assignment"]
-        if assignment not in self._contexts:
-            context = GradingContext(assignment, RuntimePolicy(factor=self.runtime_factor))
-            atexit.register(context.close)
-            self._contexts[assignment] = context
+        context = process_context(info["assignment"], RuntimePolicy(factor=self.runtime_factor))
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / f"{info['notebook']}.ipynb"
             nbformat.write(nb, path)
-            return grade_submission(self._contexts[assignment], info["student"], path)
+            return grade_submission(context, info["student"], path)
 
     def _cached(self, info: dict, nb: nbformat.NotebookNode) -> SubmissionResult | None:
         from autograder.submission import submission_digest

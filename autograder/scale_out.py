@@ -22,10 +22,11 @@ import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from autograder.course import grader_tests_dir, source_notebook
-from autograder.grade import GradingContext, grade_submission
+from autograder.grade import GradingContext, grade_submission, process_context
 from autograder.notebook import NotebookError, check_size
 from autograder.results import SubmissionResult
 from autograder.runtime import RuntimePolicy
@@ -49,7 +50,7 @@ class CourseBundle:
                 files[f"{TESTS}/{path.name}"] = path.read_bytes()
         return cls(assignment, files)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         digest = hashlib.blake2b(self.assignment.encode(), digest_size=12)
         for name, content in sorted(self.files.items()):
@@ -65,20 +66,17 @@ class CourseBundle:
         return root
 
 
-_contexts: dict[tuple[str, RuntimePolicy], GradingContext] = {}
+_unpacked: dict[str, Path] = {}  # bundle digest -> its folder on this worker
 # pytest and the sandboxes serve one submission at a time in a process, whatever the thread count.
 _lock = threading.Lock()
 
 
 def _context_for(bundle: CourseBundle, policy: RuntimePolicy) -> GradingContext:
-    key = (bundle.digest, policy)
-    if key not in _contexts:
-        root = bundle.unpack()
-        context = GradingContext(bundle.assignment, policy, tests_dir=root / TESTS, source=root / SOURCE)
-        atexit.register(shutil.rmtree, root, ignore_errors=True)
-        atexit.register(context.close)  # atexit runs last-registered first: sandboxes, then files
-        _contexts[key] = context
-    return _contexts[key]
+    root = _unpacked.get(bundle.digest)
+    if root is None:
+        root = _unpacked[bundle.digest] = bundle.unpack()
+        atexit.register(shutil.rmtree, root, ignore_errors=True)  # runs after the context's close
+    return process_context(bundle.assignment, policy, tests_dir=root / TESTS, source=root / SOURCE)
 
 
 def grade_on_worker(
