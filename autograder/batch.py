@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.util
 import os
-import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from autograder.grade import GradingContext, grade_submission
+from autograder.grade import GradingContext, grade_submission, internal_error_row
 from autograder.results import SubmissionResult, write_grades_csv, write_results_json
 from autograder.runtime import RuntimePolicy
 
@@ -62,12 +61,8 @@ def _start_worker(assignment: str, policy: RuntimePolicy) -> None:
 def _grade(job: Job) -> SubmissionResult:
     try:
         return grade_submission(_context, job.student_id, job.notebook, problem=job.problem)
-    except Exception:  # a grader bug must not cost the batch: record it on the row
-        return SubmissionResult(
-            job.student_id,
-            _context.assignment,
-            problem="internal grader error: " + traceback.format_exc(limit=3).splitlines()[-1],
-        )
+    except Exception:
+        return internal_error_row(job.student_id, _context.assignment)
 
 
 def grade_all(

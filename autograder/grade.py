@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import io
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +93,13 @@ def grade_submission(
         problem,
         digest=submission.digest if submission else "",
     )
+
+
+def internal_error_row(student_id: str, assignment: str) -> SubmissionResult:
+    """The row of a submission the grader itself failed on (called while handling the exception):
+    a grader bug must not cost the batch."""
+    reason = traceback.format_exc(limit=3).splitlines()[-1]
+    return SubmissionResult(student_id, assignment, problem=f"internal grader error: {reason}")
 
 
 def run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:

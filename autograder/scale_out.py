@@ -19,14 +19,13 @@ import hashlib
 import shutil
 import tempfile
 import threading
-import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from autograder.course import grader_tests_dir, source_notebook
-from autograder.grade import GradingContext, grade_submission, process_context
+from autograder.grade import GradingContext, grade_submission, internal_error_row, process_context
 from autograder.notebook import NotebookError, check_size
 from autograder.results import SubmissionResult
 from autograder.runtime import RuntimePolicy
@@ -92,9 +91,8 @@ def grade_on_worker(
                     path = Path(scratch) / f"{bundle.assignment}.ipynb"
                     path.write_bytes(notebook)
                 return grade_submission(context, student_id, path, problem=problem)
-        except Exception:  # a grader bug must not cost the batch: record it on the row
-            reason = traceback.format_exc(limit=3).splitlines()[-1]
-            return SubmissionResult(student_id, bundle.assignment, problem=f"internal grader error: {reason}")
+        except Exception:
+            return internal_error_row(student_id, bundle.assignment)
 
 
 class ScaleOutError(RuntimeError):

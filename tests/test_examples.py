@@ -6,6 +6,7 @@ import pytest
 
 from autograder.batch import find_submissions, grade_all
 from autograder.examples import build_examples
+from autograder.grade import internal_error_row
 
 FULL = {
     "zero_pad": 5,
@@ -142,3 +143,12 @@ def test_only_students_with_the_assignment_folder_are_graded(tmp_path):
     assert jobs["alice"].notebook.name == "conv_step_by_step.ipynb" and not jobs["alice"].problem
     assert jobs["carol"].notebook is None and jobs["carol"].problem.startswith("no notebook")
     assert jobs["dave"].notebook is None and "2 notebooks and none named" in jobs["dave"].problem
+
+
+def test_a_grader_failure_becomes_a_row_naming_it():
+    try:
+        raise KeyError("conv_forward")
+    except KeyError:
+        row = internal_error_row("s001", "conv_step_by_step")
+    assert row.student_id == "s001" and row.score == 0
+    assert row.problem == "internal grader error: KeyError: 'conv_forward'"
