@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import io
+import secrets
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ import pytest
 from autograder.course import grader_tests_dir
 from autograder.notebook import NotebookError
 from autograder.pytest_plugin import GradingPlugin
-from autograder.reference import reference_cells, reference_functions
+from autograder.reference import allowed_calls, reference_cells, reference_functions
 from autograder.results import SubmissionResult
 from autograder.runtime import RuntimeJudge, RuntimePolicy
 from autograder.sandbox import Sandbox
@@ -36,6 +37,8 @@ class GradingContext:
         self.tests_dir = self.tests_dir or grader_tests_dir(self.assignment)
         self.reference_cells = reference_cells(self.assignment, self.source)
         self.reference = reference_functions(self.reference_cells, f"reference_{self.assignment}")
+        self.may_call = allowed_calls(self.assignment, self.source)
+        self.seed = secrets.randbits(64)  # of the timed runs' inputs (see the runtime fixture)
         self.reference_sandbox = Sandbox()
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
         self.memo: dict = {}  # the hidden tests' `cached` values
@@ -79,8 +82,15 @@ def grade_submission(
         except NotebookError as error:
             problem = str(error)
     # A submission with a problem fails every test with it: no student code runs.
-    student = StudentFunctions(submission, context.reference_cells, context.student_sandbox, problem=problem)
-    plugin = GradingPlugin(student, context.reference, context.judge, context.memo)
+    student = StudentFunctions(
+        submission,
+        context.reference_cells,
+        context.student_sandbox,
+        problem=problem,
+        may_call=context.may_call,
+        call_cpu_seconds=context.policy.call_cpu_seconds,
+    )
+    plugin = GradingPlugin(student, context.reference, context.judge, context.memo, context.seed)
     try:
         run_pytest(context.tests_dir, plugin)
     finally:

@@ -4,7 +4,8 @@ Hidden tests are ordinary pytest modules. A module names the graded function it 
 `pytestmark = pytest.mark.graded("conv_forward")`; each test carries `@pytest.mark.points(n)`, and
 runtime tests also `@pytest.mark.runtime`. Fixtures: `student` (the submission's functions, run in
 the sandbox), `reference` (the trusted reference, in the grader's process), `runtime` (scores
-the student's time against the reference's) and `cached` (values computed once per grading process).
+the student's time against the reference's, on inputs drawn afresh for each grading process) and
+`cached` (values computed once per grading process).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from autograder.results import TestResult
@@ -34,11 +36,13 @@ class GradingPlugin:
         reference: types.SimpleNamespace,
         judge: RuntimeJudge,
         memo: dict | None = None,
+        seed: int = 0,
     ):
         self._student = student
         self._reference = reference
         self._judge = judge
         self._memo = {} if memo is None else memo  # outlives the plugin: one per grading process
+        self._seed = seed  # of the timed runs' inputs: a secret drawn once per grading process
         self.results: list[TestResult] = []
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -73,13 +77,16 @@ class GradingPlugin:
     @pytest.fixture
     def runtime(
         self, request: pytest.FixtureRequest, cached: Callable
-    ) -> Callable[[str, Callable[[int], TimedCall]], None]:
-        """`runtime(name, make_call)`: score the time of `name` on the timed runs make_call(0),
-        make_call(1), ... (see RuntimeJudge.check). make_call must depend on the test's own data
-        and the reference alone: its calls are made once per grading process."""
+    ) -> Callable[[str, Callable[[np.random.Generator], TimedCall]], None]:
+        """`runtime(name, make_call)`: score the time of `name` on the timed runs make_call(rng),
+        one generator per run (see RuntimeJudge.check). The generators are seeded from a secret
+        drawn once per grading process, so no submission can know the timed inputs in advance,
+        while every submission a process grades gets the same ones. make_call must draw every
+        value from rng and depend on the reference alone: its calls are made once per process."""
 
-        def check(name: str, make_call: Callable[[int], TimedCall]) -> None:
-            calls = cached(lambda: [make_call(run) for run in range(self._judge.policy.repeats + 1)])
+        def check(name: str, make_call: Callable[[np.random.Generator], TimedCall]) -> None:
+            runs = range(self._judge.policy.repeats + 1)
+            calls = cached(lambda: [make_call(np.random.default_rng([self._seed, run])) for run in runs])
             report = self._judge.check(self._student, name, calls, key=request.node.nodeid)
             request.node.user_properties.append(("output", report))
 

@@ -27,6 +27,7 @@ class RuntimePolicy:
     repeats: int = 2  # timed runs after the first; the fastest of all counts
     slack_seconds: float = 0.003  # per-call allowance so tiny operations do not fail on overhead
     first_call_factor: float = 3.0  # the first call may also pay one-off costs (growing the heap)
+    call_cpu_seconds: float = 5.0  # the budget of every untimed call (the hidden tests' inputs are small)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,29 @@
 """Calling a student's functions: each graded function in its own sandboxed session.
 
-A session holds the reference versions of every other graded function and the student's cell
-for the one under test, so a bug in `zero_pad` costs points only in `zero_pad`, and no process
-that runs student code ever holds the reference of the function being graded.
+A session holds the student's cell for the function under test and the reference versions of only
+the graded functions it may call (its hidden-tests cell in the source notebook names them), so a
+bug in `zero_pad` costs points only in `zero_pad`, and no session can assemble the function it is
+graded on from the reference of another one.
+
+Everything that comes back is student-controlled: feedback quotes an exception by its type, the
+line of the student's cell it came from and a short, clipped message, never long text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from autograder.sandbox import Sandbox, SessionLoadError
+from autograder.sandbox import CallResult, Sandbox, SessionLoadError
 from autograder.submission import Submission, imports_for
+from autograder.text import clip
+
+# What of a student's exception feedback quotes: enough for "operands could not be broadcast
+# together with shapes (2,3) (3,2)", too little to carry hidden inputs out.
+MESSAGE_CHARS = 100
+SOURCE_CHARS = 80
+DEFAULT_CALL_CPU_SECONDS = 5.0
+DEFAULT_CALL_TIMEOUT_SECONDS = 10.0
 
 
 class StudentError(AssertionError):
@@ -18,12 +31,17 @@ class StudentError(AssertionError):
 
 
 def session_cells(
-    target: str, student_cell: str, reference_cells: dict[str, str], imports: str = ""
+    target: str,
+    student_cell: str,
+    reference_cells: dict[str, str],
+    may_call: tuple[str, ...] = (),
+    imports: str = "",
 ) -> list[str]:
     """Cells a session executes, in order (after the worker's own `import numpy as np`): the
-    notebook's imports the student's cell uses, the reference for the others, the student's cell."""
-    others = [source for name, source in reference_cells.items() if name != target]
-    return [imports_for(student_cell, imports), *others, student_cell]
+    notebook's imports the student's cell uses, the reference of each function the target may
+    call (in notebook order), the student's cell."""
+    allowed = [source for name, source in reference_cells.items() if name in may_call and name != target]
+    return [imports_for(student_cell, imports), *allowed, student_cell]
 
 
 class StudentFunctions:
@@ -35,14 +53,18 @@ class StudentFunctions:
         reference_cells: dict[str, str],
         sandbox: Sandbox | None,
         problem: str = "",
-        call_timeout: float = 10.0,
+        may_call: Mapping[str, tuple[str, ...]] | None = None,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT_SECONDS,
+        call_cpu_seconds: float = DEFAULT_CALL_CPU_SECONDS,
     ):
         self._submission = submission
         self._reference_cells = reference_cells
+        self._may_call = dict(may_call or {})
         self._sandbox = sandbox
         self._problem = problem
         self._sessions: dict[str, Any] = {}
         self._call_timeout = call_timeout
+        self._call_cpu_seconds = call_cpu_seconds
         # A function that hung once fails its remaining tests at once, so a submission that
         # never returns costs one timeout per function, not one per test.
         self._hung: dict[str, str] = {}
@@ -52,12 +74,10 @@ class StudentFunctions:
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, args, kwargs).value
 
-    def with_inputs(self, name: str, *args, **kwargs) -> tuple[Any, list]:
-        """Call `name`; return its result and its positional inputs as the function left them."""
-        value = self.call(name, args, kwargs, return_inputs=True).value
-        if not isinstance(value, dict) or "result" not in value:
-            raise StudentError(f"{name} broke the connection to the grader (a malformed reply)")
-        return value["result"], value["args"]
+    def read_only(self, name: str, *args, **kwargs) -> Any:
+        """Call `name` with every input array in memory its process cannot write: a function that
+        changes its inputs in place fails this call, whatever it reports."""
+        return self.call(name, args, kwargs, read_only=True).value
 
     def call(
         self,
@@ -65,10 +85,11 @@ class StudentFunctions:
         args: tuple,
         kwargs: dict,
         cpu_budget: float | None = None,
-        return_inputs: bool = False,
-    ):
+        read_only: bool = False,
+    ) -> CallResult:
         """Run one call; returns the sandbox's CallResult, raising StudentError unless it is ok
-        (or merely over `cpu_budget`, which the runtime test reports itself)."""
+        (or over an explicit `cpu_budget`, which the runtime test reports itself). Every call has
+        a CPU budget: `cpu_budget`, or the grader's per-call budget for untimed calls."""
         if name in self._hung:
             raise StudentError(self._hung[name])
         session = self._session(name)
@@ -76,16 +97,16 @@ class StudentFunctions:
             name,
             list(args),
             dict(kwargs),
-            cpu_budget_s=cpu_budget,
+            cpu_budget_s=self._call_cpu_seconds if cpu_budget is None else cpu_budget,
             wall_timeout_s=self._call_timeout,
-            return_inputs=return_inputs,
+            **({"read_only_inputs": True} if read_only else {}),
         )
         if result.status == "cpu_limit" and cpu_budget is not None:
             self._sessions.pop(name, None)
             return result
         if result.status != "ok":
             self._sessions.pop(name, None)  # a failed session is not reused
-            message = describe_failure(name, result)
+            message = describe_failure(name, result, self._call_cpu_seconds)
             if result.status == "timeout":
                 self._hung[name] = f"{message} (on an earlier test; not run again)"
             raise StudentError(message)
@@ -100,14 +121,14 @@ class StudentFunctions:
             raise StudentError(f"no cell starting with '# GRADED FUNCTION: {name}' was found in the notebook")
         session = self._sessions.get(name)
         if session is None:
+            may_call = self._may_call.get(name, ())
             cells = session_cells(
-                name, self._submission.cells[name], self._reference_cells, self._submission.imports
+                name, self._submission.cells[name], self._reference_cells, may_call, self._submission.imports
             )
-            others = [other for other in self._reference_cells if other != name]
             try:
-                session = self._sandbox.session(cells, target=name, pin=others)
+                session = self._sandbox.session(cells, target=name, pin=list(may_call))
             except SessionLoadError as error:
-                raise StudentError(f"the cell of {name} failed when run on its own: {error.error}") from None
+                raise StudentError(f"the cell of {name} failed when run on its own: {quote_error(error)}") from None
             self._sessions[name] = session
         return session
 
@@ -117,12 +138,30 @@ class StudentFunctions:
         self._sessions.clear()
 
 
-def describe_failure(name: str, result) -> str:
+def quote_error(error: CallResult | SessionLoadError) -> str:
+    """`ValueError at line 12 (`Z = a * W`): operands could not be ...`: the type, where in the
+    student's cell, and a clipped first line of the message."""
+    kind = clip(getattr(error, "error_type", "") or "", 60) or "an exception"
+    line = getattr(error, "error_line", None)
+    source = clip(getattr(error, "error_source", "") or "", SOURCE_CHARS)
+    message = clip(getattr(error, "error_message", "") or "", MESSAGE_CHARS)
+    where = ""
+    if isinstance(line, int) and not isinstance(line, bool):
+        where = f" at line {line} of its cell" + (f" (`{source}`)" if source else "")
+    return f"{kind}{where}" + (f": {message}" if message else "")
+
+
+def describe_failure(name: str, result: CallResult, cpu_seconds: float) -> str:
+    if result.status == "error" and getattr(result, "wrote_input", False):
+        return (
+            f"{name} changed its input in place ({quote_error(result)}); the caller still needs its "
+            "inputs (a cache, an upstream gradient): work on a copy, e.g. `dZ = dZ.copy()`"
+        )
     messages = {
-        "error": f"{name} raised {result.error}",
+        "error": f"{name} raised {quote_error(result)}",
         "timeout": f"{name} did not finish within {result.wall_seconds:.0f} s",
-        "cpu_limit": f"{name} used more CPU time than allowed",
-        "crashed": f"{name} crashed the process running it ({result.error or 'killed'})",
-        "protocol": f"{name} broke the connection to the grader ({result.error})",
+        "cpu_limit": f"{name} used more than {cpu_seconds:g} s of CPU time on one call (the inputs are small)",
+        "crashed": f"{name} crashed the process running it ({clip(result.error or 'killed', MESSAGE_CHARS)})",
+        "protocol": f"{name} broke the connection to the grader ({clip(result.error or '', MESSAGE_CHARS)})",
     }
-    return messages.get(result.status, f"{name} failed: {result.error}")
+    return messages.get(result.status, f"{name} failed ({clip(result.status, 20)})")

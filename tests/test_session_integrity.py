@@ -1,0 +1,195 @@
+"""What a session holds, what its failures say, and what it can know of the timed inputs.
+
+* A graded function's session holds the reference of only the graded functions it may call (the
+  source notebook's hidden-tests cells say which): a stub cannot be assembled from the reference of
+  another function.
+* Feedback quotes a student's exception by type, line and a clipped message: an exception carrying
+  hidden inputs leaks at most a few characters of them.
+* Every call has a CPU budget, untimed ones included.
+* The timed runs' inputs are drawn afresh for each grading process, and scores stay the same.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder.examples import completed_notebook
+from autograder.grade import GradingContext, grade_submission
+from autograder.reference import allowed_calls, reference_cells
+from autograder.runtime import RuntimeJudge, RuntimePolicy
+from autograder.sandbox import Sandbox
+from autograder.student import MESSAGE_CHARS, StudentError, StudentFunctions
+from autograder.submission import Submission
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
+SOLUTION_MARKS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.MULTILINE)
+
+
+def reference_solution(assignment: str) -> dict[str, str]:
+    return {name: SOLUTION_MARKS.sub("", source) for name, source in reference_cells(assignment).items()}
+
+
+def graded(context: GradingContext, tmp_path: Path, cells: dict[str, str], student: str = "student"):
+    """Grade the release notebook completed with the reference, except `cells`."""
+    nb = completed_notebook(context.assignment, {**reference_solution(context.assignment), **cells})
+    path = tmp_path / student / f"{context.assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return grade_submission(context, student, path)
+
+
+@pytest.fixture(scope="module")
+def conv_context():
+    context = GradingContext("conv_step_by_step")
+    yield context
+    context.close()
+
+
+PROBE = """\
+# GRADED FUNCTION: {name}
+def {name}(*args, **kwargs):
+    return sorted(other for other in {names!r} if other != {name!r} and other in globals())
+"""
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_session_holds_only_the_references_its_function_may_call(assignment):
+    cells = reference_cells(assignment)
+    may_call = allowed_calls(assignment)
+    probes = {name: PROBE.format(name=name, names=sorted(cells)) for name in cells}
+    submission = Submission("probe", Path("probe.ipynb"), probes)
+    found = {}
+    with Sandbox() as sandbox:
+        student = StudentFunctions(submission, cells, sandbox, may_call=may_call)
+        for name in cells:
+            found[name] = student.call(name, (), {}).value
+        student.close()
+    assert found == {name: sorted(may_call[name]) for name in cells}
+
+
+def test_the_allowed_calls_are_those_the_notebook_design_has():
+    assert allowed_calls("conv_step_by_step") == {
+        "zero_pad": (),
+        "conv_single_step": (),
+        "conv_forward": ("zero_pad", "conv_single_step"),
+        "pool_forward": (),
+        "conv_backward": ("zero_pad",),
+        "create_mask_from_window": (),
+        "distribute_value": (),
+        "pool_backward": ("create_mask_from_window", "distribute_value"),
+    }
+    rnn = allowed_calls("rnn_step_by_step")
+    assert rnn["rnn_forward"] == ("rnn_step_forward",) and rnn["lstm_backward"] == ("lstm_step_backward",)
+    assert rnn["rnn_step_forward"] == () and rnn["lstm_step_backward"] == ()
+
+
+# Stubs assembled from the reference of another graded function: each earns nothing today.
+ASSEMBLED = {
+    "conv_single_step": """\
+# GRADED FUNCTION: conv_single_step
+def conv_single_step(a_slice_prev, W, b):
+    Z, _ = conv_forward(a_slice_prev[None], W[..., None], np.reshape(b, (1, 1, 1, 1)), {"stride": 1, "pad": 0})
+    return float(Z.item())
+""",
+    "create_mask_from_window": """\
+# GRADED FUNCTION: create_mask_from_window
+def create_mask_from_window(x):
+    h, w = x.shape
+    A = np.full((1, max(h, w), max(h, w), 1), -np.inf)
+    A[0, :h, :w, 0] = x
+    d = pool_backward(np.ones((1, 1, 1, 1)), (A, {"f": max(h, w), "stride": 1}), mode="max")
+    return d[0, :h, :w, 0] == 1
+""",
+    "distribute_value": """\
+# GRADED FUNCTION: distribute_value
+def distribute_value(dz, shape):
+    h, w = shape
+    d = pool_backward(np.full((1, 1, 1, 1), dz * max(h, w) ** 2 / (h * w)), (np.zeros((1, max(h, w), max(h, w), 1)),
+                      {"f": max(h, w), "stride": 1}), mode="average")
+    return d[0, :h, :w, 0]
+""",
+}
+
+
+@pytest.mark.parametrize("function", sorted(ASSEMBLED))
+def test_a_stub_assembled_from_another_reference_earns_nothing(conv_context, tmp_path, function):
+    control = graded(conv_context, tmp_path, {}, "control").by_function()
+    result = graded(conv_context, tmp_path, {function: ASSEMBLED[function]}).by_function()
+    assert result[function] == (0, control[function][1]) and control[function][0] == 5
+    assert {name: totals for name, totals in result.items() if name != function} == {
+        name: totals for name, totals in control.items() if name != function
+    }
+
+
+LEAK = """\
+# GRADED FUNCTION: zero_pad
+def zero_pad(X, pad):
+    raise ValueError("\\x1b[31m" + " ".join(f"{{v:.17g}}" for v in X.ravel()[:50]) + "\\n" + "{tail}")
+"""
+
+
+def test_feedback_quotes_an_exception_by_type_line_and_a_clipped_message(conv_context, tmp_path):
+    result = graded(conv_context, tmp_path, {"zero_pad": LEAK.format(tail="x" * 5000)})
+    outputs = [test.output for test in result.tests if test.function == "zero_pad"]
+    assert outputs
+    for output in outputs:
+        assert "ValueError at line 3 of its cell" in output, output
+        assert "\x1b" not in output and "\n" not in output and "x" * 50 not in output
+        quoted = output.split(": ", 1)[1]
+        numbers = re.findall(r"-?\d+\.\d{6,}", quoted)
+        assert len(quoted) < MESSAGE_CHARS + 200 and len(numbers) <= MESSAGE_CHARS // 18, output
+
+
+BURN = """\
+# GRADED FUNCTION: distribute_value
+import time
+
+
+def distribute_value(dz, shape):
+    start = time.process_time()
+    while time.process_time() - start < 3:
+        pass
+    return np.full(shape, dz / (shape[0] * shape[1]))
+"""
+
+
+def test_every_call_has_a_cpu_budget():
+    cells = reference_cells("conv_step_by_step")
+    submission = Submission("burn", Path("burn.ipynb"), {"distribute_value": BURN})
+    with Sandbox() as sandbox:
+        student = StudentFunctions(submission, cells, sandbox, call_cpu_seconds=0.5)
+        with pytest.raises(StudentError, match="used more than 0.5 s of CPU time"):
+            student.distribute_value(1.0, (2, 2))
+        student.close()
+    assert RuntimePolicy().call_cpu_seconds > 0
+
+
+def test_timed_inputs_are_drawn_afresh_for_each_grading_and_scores_stay(tmp_path, monkeypatch):
+    seen: list[list[bytes]] = []
+    check = RuntimeJudge.check
+
+    def spy(self, student, name, calls, key):
+        seen.append([np.asarray(call.args[0]).tobytes() for call in calls])
+        return check(self, student, name, calls, key)
+
+    monkeypatch.setattr(RuntimeJudge, "check", spy)
+    scores = []
+    for _ in range(2):
+        context = GradingContext("conv_step_by_step")
+        try:
+            scores.append(graded(context, tmp_path, {}).by_function())
+        finally:
+            context.close()
+    first, second = seen[: len(seen) // 2], seen[len(seen) // 2 :]
+    assert first and len(first) == len(second)
+    for runs_a, runs_b in zip(first, second):
+        assert len(set(runs_a)) == len(runs_a)  # every timed run has inputs of its own
+        assert not set(runs_a) & set(runs_b)  # and another grading has other ones
+    assert scores[0] == scores[1] and sum(score for score, _ in scores[0].values()) == 100
