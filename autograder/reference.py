@@ -15,7 +15,9 @@ HIDDEN_TESTS_SUFFIX = "_hidden_tests"
 # The line of a function's hidden-tests cell, in the source notebook, naming the other graded
 # functions whose reference versions its session holds: the one place this fact is written, and
 # released to students as it is.
-CALLS_LINE = re.compile(r"^#\s*Other graded functions it may call[^:]*:\s*(?P<names>.*?)\.?\s*$", re.MULTILINE)
+CALLS_LINE = re.compile(
+    r"^#\s*Other graded functions it may call[^:]*:\s*(?P<names>.*?)\.?\s*$", re.MULTILINE
+)
 
 
 def reference_cells(assignment: str, notebook: Path | None = None) -> dict[str, str]:

@@ -128,7 +128,8 @@ class StudentFunctions:
             try:
                 session = self._sandbox.session(cells, target=name, pin=list(may_call))
             except SessionLoadError as error:
-                raise StudentError(f"the cell of {name} failed when run on its own: {quote_error(error)}") from None
+                reason = quote_error(error)
+                raise StudentError(f"the cell of {name} failed when run on its own: {reason}") from None
             self._sessions[name] = session
         return session
 
@@ -160,7 +161,7 @@ def describe_failure(name: str, result: CallResult, cpu_seconds: float) -> str:
     messages = {
         "error": f"{name} raised {quote_error(result)}",
         "timeout": f"{name} did not finish within {result.wall_seconds:.0f} s",
-        "cpu_limit": f"{name} used more than {cpu_seconds:g} s of CPU time on one call (the inputs are small)",
+        "cpu_limit": f"{name} used more than {cpu_seconds:g} s of CPU time on one call (small inputs)",
         "crashed": f"{name} crashed the process running it ({clip(result.error or 'killed', MESSAGE_CHARS)})",
         "protocol": f"{name} broke the connection to the grader ({clip(result.error or '', MESSAGE_CHARS)})",
     }

@@ -95,7 +95,8 @@ ASSEMBLED = {
     "conv_single_step": """\
 # GRADED FUNCTION: conv_single_step
 def conv_single_step(a_slice_prev, W, b):
-    Z, _ = conv_forward(a_slice_prev[None], W[..., None], np.reshape(b, (1, 1, 1, 1)), {"stride": 1, "pad": 0})
+    hparameters = {"stride": 1, "pad": 0}
+    Z, _ = conv_forward(a_slice_prev[None], W[..., None], np.reshape(b, (1, 1, 1, 1)), hparameters)
     return float(Z.item())
 """,
     "create_mask_from_window": """\
@@ -111,8 +112,9 @@ def create_mask_from_window(x):
 # GRADED FUNCTION: distribute_value
 def distribute_value(dz, shape):
     h, w = shape
-    d = pool_backward(np.full((1, 1, 1, 1), dz * max(h, w) ** 2 / (h * w)), (np.zeros((1, max(h, w), max(h, w), 1)),
-                      {"f": max(h, w), "stride": 1}), mode="average")
+    f = max(h, w)
+    dA = np.full((1, 1, 1, 1), dz * f * f / (h * w))
+    d = pool_backward(dA, (np.zeros((1, f, f, 1)), {"f": f, "stride": 1}), mode="average")
     return d[0, :h, :w, 0]
 """,
 }
