@@ -1,4 +1,4 @@
-# zero_pad pads the channel axis too; pad=0 hides it.
+# zero_pad pads the channel axis too: pad=0 alone would hide it.
 
 # GRADED FUNCTION: zero_pad
 def zero_pad(X, pad):

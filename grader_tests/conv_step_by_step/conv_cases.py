@@ -1,17 +1,24 @@
-"""Inputs for the hidden tests: seeded, so every run grades the same data.
+"""Inputs for the hidden tests: seeded, so every run grades the same data, except the timed
+runs of runtime tests, which draw their values from the generator the `runtime` fixture gives.
 
 Values are continuous random numbers, so pooling windows have a unique maximum (no ties).
 Every case varies what the classic tests hold fixed: stride > 1, pad 0, non-square and
 non-divisible sizes, f != stride, several examples and channels with distinct data.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 
-def normal(seed: int, *shape: int) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape)
+def normal(source: int | np.random.Generator, *shape: int) -> np.ndarray:
+    """Standard normal values from a seed, or drawn from a Generator."""
+    return np.random.default_rng(source).standard_normal(shape)
+
+
+def source(rng: np.random.Generator | None, seed: int) -> int | np.random.Generator:
+    """What a case draws one array from: a timed run's generator, or else the case's seed."""
+    return seed if rng is None else rng
 
 
 @dataclass(frozen=True)
@@ -29,14 +36,11 @@ class ConvCase:
         m, h, w, c = self.a_shape
         return f"with stride={self.stride}, pad={self.pad}, f={self.f} on a {m}×{h}×{w}×{c} input"
 
-    def timed_run(self, run: int):
-        """The same case with other values: the inputs of timed run `run` of a runtime test."""
-        return replace(self, seed=self.seed + 1000 * run)
-
-    def inputs(self):
-        A_prev = normal(self.seed, *self.a_shape)
-        W = normal(self.seed + 1, self.f, self.f, self.a_shape[3], self.n_C)
-        b = normal(self.seed + 2, 1, 1, 1, self.n_C)
+    def inputs(self, rng: np.random.Generator | None = None):
+        """(A_prev, W, b, hparameters): the case's seeded values, or values drawn from rng."""
+        A_prev = normal(source(rng, self.seed), *self.a_shape)
+        W = normal(source(rng, self.seed + 1), self.f, self.f, self.a_shape[3], self.n_C)
+        b = normal(source(rng, self.seed + 2), 1, 1, 1, self.n_C)
         return A_prev, W, b, {"stride": self.stride, "pad": self.pad}
 
 
@@ -54,12 +58,9 @@ class PoolCase:
         m, h, w, c = self.a_shape
         return f"with mode={self.mode!r}, f={self.f}, stride={self.stride} on a {m}×{h}×{w}×{c} input"
 
-    def timed_run(self, run: int):
-        """The same case with other values: the inputs of timed run `run` of a runtime test."""
-        return replace(self, seed=self.seed + 1000 * run)
-
-    def inputs(self):
-        return normal(self.seed, *self.a_shape), {"f": self.f, "stride": self.stride}
+    def inputs(self, rng: np.random.Generator | None = None):
+        """(A_prev, hparameters): the case's seeded values, or values drawn from rng."""
+        return normal(source(rng, self.seed), *self.a_shape), {"f": self.f, "stride": self.stride}
 
 
 CONV_CASES = [
@@ -82,5 +83,9 @@ POOL_CASES = [
 
 # The runtime tests' size: large enough that a loop over every output element is plainly slow,
 # small enough that the reference takes milliseconds.
-RUNTIME_CONV = ConvCase("runtime", (16, 32, 32, 8), f=3, n_C=16, stride=1, pad=1, seed=900)
-RUNTIME_POOL_SHAPE = (16, 32, 32, 16)
+# Their values are drawn afresh for each grading (the seeds are not used).
+RUNTIME_CONV = ConvCase("runtime", (16, 32, 32, 8), f=3, n_C=16, stride=1, pad=1, seed=0)
+RUNTIME_POOL = {
+    mode: PoolCase("runtime", (16, 32, 32, 16), f=2, stride=2, mode=mode, seed=0)
+    for mode in ("max", "average")
+}

@@ -27,10 +27,13 @@ def test_asymmetric_kernel(student, reference):
 
 
 @pytest.mark.points(1)
-def test_bias_is_added_once(student):
-    a, W, b = normal(6, 4, 4, 3), np.zeros((4, 4, 3)), np.full((1, 1, 1), 2.5)
+def test_bias_is_added_once(student, reference):
+    a, W, b = normal(6, 4, 4, 3), normal(10, 4, 4, 3), np.full((1, 1, 1), 2.5)
     expect_scalar(
-        student.conv_single_step(a, W, b), 2.5, "Z", "with zero weights and bias 2.5 (Z must equal b)"
+        student.conv_single_step(a, W, b),
+        reference.conv_single_step(a, W, b),
+        "Z",
+        "with a 4×4×3 slice and bias 2.5 (added once, not to every element)",
     )
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase, normal
+from conv_cases import POOL_CASES, RUNTIME_POOL, PoolCase, normal, source
 
 from autograder.checks import expect_array, numeric_gradient
 from autograder.runtime import TimedCall
@@ -8,10 +8,14 @@ from autograder.runtime import TimedCall
 pytestmark = pytest.mark.graded("pool_backward")
 
 
-def upstream(case: PoolCase, reference, seed: int):
-    A_prev, hparameters = case.inputs()
+# The student's pool_backward is called read-only: writing into dA or the cache fails the test.
+
+
+def upstream(case: PoolCase, reference, dA_seed: int | None, rng=None):
+    """dA and the cache: seeded (dA from dA_seed), or drawn from a timed run's rng."""
+    A_prev, hparameters = case.inputs(rng)
     A, cache = reference.pool_forward(A_prev, hparameters, mode=case.mode)
-    return normal(seed, *A.shape), cache
+    return normal(source(rng, dA_seed), *A.shape), cache
 
 
 @pytest.mark.points(2)
@@ -19,7 +23,7 @@ def upstream(case: PoolCase, reference, seed: int):
 def test_gradient(student, reference, case):
     dA, cache = upstream(case, reference, case.seed + 5)
     expect_array(
-        student.pool_backward(dA, cache, mode=case.mode),
+        student.read_only("pool_backward", dA, cache, mode=case.mode),
         reference.pool_backward(dA, cache, mode=case.mode),
         "dA_prev",
         case.describe,
@@ -31,7 +35,7 @@ def test_max_is_the_default_mode(student, reference):
     case = POOL_CASES[4]
     dA, cache = upstream(case, reference, 55)
     expect_array(
-        student.pool_backward(dA, cache),
+        student.read_only("pool_backward", dA, cache),
         reference.pool_backward(dA, cache),
         "dA_prev",
         "without a mode argument (max pooling)",
@@ -48,7 +52,7 @@ def test_matches_numeric_gradient(student, reference, cached, mode):
         return float(np.sum(reference.pool_forward(A_prev, hparameters, mode=mode)[0] * dA))
 
     expect_array(
-        student.pool_backward(dA, (A_prev, hparameters), mode=mode),
+        student.read_only("pool_backward", dA, (A_prev, hparameters), mode=mode),
         cached(numeric_gradient, loss, A_prev),
         "dA_prev",
         f"{case.describe}, against a numeric gradient",
@@ -63,9 +67,10 @@ def test_matches_numeric_gradient(student, reference, cached, mode):
     [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
 )
 def test_runtime(runtime, reference, mode):
-    def timed_call(run):
-        case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=903).timed_run(run)
-        dA, cache = upstream(case, reference, case.seed + 1)
+    case = RUNTIME_POOL[mode]
+
+    def timed_call(rng):
+        dA, cache = upstream(case, reference, None, rng)
         expected = reference.pool_backward(dA, cache, mode=mode)
         return TimedCall(
             (dA, cache),

@@ -1,5 +1,5 @@
 import pytest
-from conv_cases import POOL_CASES, RUNTIME_POOL_SHAPE, PoolCase
+from conv_cases import POOL_CASES, RUNTIME_POOL
 
 from autograder.checks import Mismatch, expect_array, expect_tuple
 from autograder.runtime import TimedCall
@@ -30,12 +30,13 @@ def test_max_is_the_default_mode(student, reference):
 
 
 @pytest.mark.points(2)
-def test_cache_holds_the_inputs_unchanged(student):
+def test_cache_holds_the_inputs_unchanged(student, reference):
     case = POOL_CASES[3]
     A_prev, hparameters = case.inputs()
-    _, cache = expect_tuple(
+    A, cache = expect_tuple(
         student.pool_forward(A_prev, hparameters, mode=case.mode), 2, "pool_forward", case.describe
     )
+    expect_array(A, reference.pool_forward(A_prev, hparameters, mode=case.mode)[0], "A", case.describe)
     cache = expect_tuple(cache, 2, "the cache", f"{case.describe}: cache must be (A_prev, hparameters) and")
     expect_array(
         cache[0], A_prev, "cache's A_prev", f"{case.describe}: the cache must hold A_prev unchanged, and"
@@ -50,9 +51,10 @@ def test_cache_holds_the_inputs_unchanged(student):
     [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
 )
 def test_runtime(runtime, reference, mode):
-    def timed_call(run):
-        case = PoolCase("runtime", RUNTIME_POOL_SHAPE, f=2, stride=2, mode=mode, seed=901).timed_run(run)
-        A_prev, hparameters = case.inputs()
+    case = RUNTIME_POOL[mode]
+
+    def timed_call(rng):
+        A_prev, hparameters = case.inputs(rng)
         expected = reference.pool_forward(A_prev, hparameters, mode=mode)[0]
         return TimedCall(
             (A_prev, hparameters),

@@ -13,9 +13,10 @@ def test_pads_height_and_width_only(student, reference):
 
 
 @pytest.mark.points(2)
-def test_pad_0_returns_the_input_unchanged(student):
+def test_pad_0_and_pad_3(student, reference):
     X = normal(2, 2, 3, 5, 3)
     expect_array(student.zero_pad(X, 0), X, "X_pad", "with pad=0")
+    expect_array(student.zero_pad(X, 3), reference.zero_pad(X, 3), "X_pad", "with pad=3 on a 2×3×5×3 input")
 
 
 @pytest.mark.points(1)
