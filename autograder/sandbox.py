@@ -10,14 +10,20 @@ Layers, each a kernel mechanism. A missing layer is reported with a
 `SandboxWarning` naming the protection lost, and the others still apply:
 
 1. bubblewrap (when `bwrap` is on PATH): new user, pid, net, ipc, uts and cgroup
-   namespaces; no capabilities; no nested user namespaces; the zygote is pid 1, so
-   killing it tears down every process in the sandbox; dies with the grader; a
+   namespaces; no nested user namespaces; the zygote's init is pid 1, so killing it
+   (or the zygote) tears down every process in the sandbox; dies with the grader; a
    read-only root holding only /usr, /etc/ld.so.cache, the Python installation and
    a private copy of worker.py/wire.py/landlock.py; a size-limited tmpfs scratch
    dir is the only writable place. The course folder does not exist in there.
+   The zygote keeps CAP_SYS_ADMIN and CAP_SETPCAP of the sandbox's own user namespace
+   (nothing outside it) so that each session gets fresh mount and IPC namespaces, a
+   fresh tmpfs scratch and the same pid as every other, and no loopback; the session
+   child then drops every capability for good (bounding and ambient sets, locked
+   securebits) before any student code runs (worker.py says how).
    Missing: no filesystem, pid or network isolation (Landlock still limits files),
-   scratch is a host directory, and the dedicated uid is only used if the Python
-   installation is reachable by other users (it is not under a 0700 /root).
+   scratch is a host directory wiped between sessions, and the dedicated uid is only
+   used if the Python installation is reachable by other users (it is not under a
+   0700 /root).
 2. a dedicated uid (61000 + slot, claimed with an flock'ed file in /tmp) when the
    grader runs as root: RLIMIT_NPROC is enforced (it is not for root), root-only
    files are unreadable, and close() can kill every process of that uid. bwrap then
@@ -26,8 +32,8 @@ Layers, each a kernel mechanism. A missing layer is reported with a
    in a private mount namespace first. Missing (grader not root): processes run
    as the grader's own user.
 3. rlimits set before exec: address space, CPU seconds (a backstop behind the
-   grader's own CPU budget), processes (3 = bwrap + zygote + one session, as
-   measured), file size, open files, no core dumps. Each session child also sets
+   grader's own CPU budget), processes (4 = bwrap + the zygote's init + zygote + one
+   session, as measured), file size, open files, no core dumps. Each session child also sets
    RLIMIT_NPROC to 0: it can neither fork nor start threads. The kernel ignores
    RLIMIT_NPROC for root, so this holds unless student code runs as root (bwrap
    missing and the Python installation unreachable for the dedicated uid).
@@ -38,13 +44,15 @@ Layers, each a kernel mechanism. A missing layer is reported with a
    Landlock in the kernel): only layers 1-3 confine files and signals.
 
 A session holds the reference versions of the other functions, so nothing may pass
-from one session to the next (worker.py says how): after each session, scratch is
-emptied, SysV IPC objects and POSIX message queues deleted, extended attributes and
-kernel keyrings restored; and the zygote, whose memory every session inherits, never
-reads a request or a session's output itself. Every request carries a random id its
-reply must echo, so replies forged ahead of time (outside the measured call) are
-rejected as "protocol" errors. The grader decodes with size, depth and item limits,
-and never blocks on a pipe without a deadline.
+from one session to the next, counters included (worker.py says how): each session
+gets fresh namespaces and scratch (or, without them, scratch is emptied and IPC
+objects deleted after it); extended attributes, kernel keyrings and the shared pipes'
+state are restored; and the zygote, whose memory every session inherits, never reads a
+request or a session's output itself. Every request carries a random id its reply must
+echo, so replies forged ahead of time (outside the measured call) are rejected as
+"protocol" errors. The grader decodes every reply with size, depth, item and time
+limits, trusts none of its fields beyond their type and length, and never blocks on a
+pipe without a deadline.
 """
 
 from __future__ import annotations
@@ -77,13 +85,15 @@ DEFAULT_WALL_TIMEOUT_S = 10.0
 DEFAULT_CPU_BACKSTOP_S = 60
 START_TIMEOUT_S = 30.0
 EXIT_TIMEOUT_S = 3.0
+# A reply or status that takes longer to decode was crafted to: the call fails as "protocol".
+DECODE_DEADLINE_S = 5.0
 POLL_S = 0.005
 OPEN_FILES = 64
 F_SETPIPE_SZ = 1031
 PIPE_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size's default
-# bwrap's monitor process + the zygote + one session child; see the test that
-# checks a session can neither fork nor start a thread.
-PROCESS_LIMIT = 3
+# bwrap's monitor process + the zygote's init + the zygote + one session child; see the
+# test that checks a session can neither fork nor start a thread.
+PROCESS_LIMIT = 4
 
 BASE_UID = 61000
 UID_SLOTS = 256
@@ -93,6 +103,15 @@ INSIDE_SCRATCH = "/sandbox/scratch"
 WORKER_FILES = ("worker.py", "wire.py", "landlock.py")
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 STATUSES = frozenset({"ok", "error", "timeout", "cpu_limit", "crashed", "protocol"})
+# Bounds on the structured error fields, applied again here: the session may have forged them.
+ERROR_CHARS, TRACEBACK_CHARS = 1000, 8000
+ERROR_TYPE_CHARS, ERROR_MESSAGE_CHARS, ERROR_SOURCE_CHARS = 60, 200, 120
+
+
+SHARED_SESSIONS = (
+    "sessions share one scratch directory and IPC namespace, which are wiped between sessions, "
+    "but their counters (inode numbers, IPC ids, pids) carry over from one session to the next"
+)
 
 
 class SandboxWarning(UserWarning):
@@ -104,18 +123,40 @@ class SandboxError(RuntimeError):
 
 
 class SessionLoadError(SandboxError):
-    """The session's cells could not be loaded: a cell raised, timed out or crashed."""
+    """The session's cells could not be loaded: a cell raised, timed out or crashed.
 
-    def __init__(self, status: str, error: str, traceback: str = "") -> None:
+    error_type, error_message, error_line and error_source: as in CallResult.
+    """
+
+    def __init__(
+        self,
+        status: str,
+        error: str,
+        traceback: str = "",
+        error_type: str = "",
+        error_message: str = "",
+        error_line: int | None = None,
+        error_source: str = "",
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.traceback = traceback
+        self.error_type = error_type
+        self.error_message = error_message
+        self.error_line = error_line
+        self.error_source = error_source
 
 
 @dataclass(frozen=True)
 class CallResult:
-    """What one call returned: plain data, never an object of the student's."""
+    """What one call returned: plain data, never an object of the student's.
+
+    On status "error", error_type is the exception type's name, error_message the first
+    line of its message, error_line and error_source the innermost line of the student's
+    cell it went through (None and "" if none): short, and only as true as the session
+    that sent them. wrote_input: it failed writing into a read-only input.
+    """
 
     status: str  # one of STATUSES
     value: Any = None
@@ -123,6 +164,11 @@ class CallResult:
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     traceback: str = ""
+    error_type: str = ""
+    error_message: str = ""
+    error_line: int | None = None
+    error_source: str = ""
+    wrote_input: bool = False
 
     @property
     def ok(self) -> bool:
@@ -361,7 +407,9 @@ def _remove_tree(path: Path) -> None:
 def _bwrap_argv(layout: _Layout, staged: bool, scratch_bytes: int) -> list[str]:
     """bubblewrap options: fresh namespaces and a minimal read-only root."""
     argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"]
-    argv += ["--new-session", "--as-pid-1", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr"]
+    # Only the zygote holds these, in the sandbox's own user namespace; see worker.py.
+    argv += ["--new-session", "--as-pid-1", "--cap-drop", "ALL"]
+    argv += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP", "--ro-bind", "/usr", "/usr"]
     for name in ("/bin", "/lib", "/lib64", "/sbin"):
         if os.path.islink(name):
             argv += ["--symlink", os.readlink(name), name]
@@ -657,7 +705,8 @@ class Sandbox:
         }
         if not layers["bwrap"]:
             warnings.warn(
-                "bwrap not found: no filesystem, pid or network namespace isolation for student code",
+                "bwrap not found: no filesystem, pid or network namespace isolation for student code; "
+                f"{SHARED_SESSIONS}",
                 SandboxWarning,
                 stacklevel=3,
             )
@@ -703,6 +752,8 @@ class Sandbox:
         command += ["--requests", str(fds[0]), "--replies", str(fds[1]), "--status", str(fds[2])]
         command += ["--scratch", scratch, "--output-bytes", str(self.output_bytes)]
         command += ["--max-message", str(self.max_message_bytes)]
+        if bwrap:
+            command += ["--fresh-namespaces", "--scratch-bytes", str(self.scratch_bytes)]
         for path in read_only:
             command += ["--read-only", path]
         argv = (_bwrap_argv(layout, staged, self.scratch_bytes) if bwrap else []) + command
@@ -733,8 +784,19 @@ class Sandbox:
         ready = self._wait_status(time.monotonic() + START_TIMEOUT_S)
         if not isinstance(ready, dict) or ready.get("stage") != "ready":
             raise SandboxError(f"sandbox did not start: {self.log_tail()}")
+        self._note_fresh_sessions(bwrap and ready.get("fresh") is True)
         self._zygote_pid = self._find_zygote()
         self._dirty = False
+
+    def _note_fresh_sessions(self, fresh: bool) -> None:
+        """Record whether sessions get fresh namespaces; warn (once) when bwrap could not give them."""
+        if self.layers.get("bwrap") and not fresh and self.layers.get("fresh") is not False:
+            warnings.warn(
+                f"bwrap did not give the zygote CAP_SYS_ADMIN in its user namespace: {SHARED_SESSIONS}",
+                SandboxWarning,
+                stacklevel=4,
+            )
+        self.layers["fresh"] = fresh
 
     def _find_zygote(self) -> int:
         """Follow the single-child chain from bwrap to the leaf: the zygote (no session yet)."""
@@ -822,7 +884,7 @@ class Sandbox:
                 return None
             if payload is not None:
                 try:
-                    return wire.decode(payload)
+                    return wire.decode(payload, deadline_s=DECODE_DEADLINE_S)
                 except wire.WireError:
                     return None
             if eof:
@@ -872,7 +934,7 @@ class Sandbox:
                 else None
             )
         try:
-            message = wire.decode(payload)
+            message = wire.decode(payload, deadline_s=DECODE_DEADLINE_S)
         except wire.WireError as error:
             return _Outcome("protocol", message=str(error))
         if not isinstance(message, dict) or message.get("id") != ident:
@@ -980,12 +1042,16 @@ class Session:
             if self._child is None:
                 self._finish_outcome(_Outcome("protocol"))
                 raise SessionLoadError("crashed", "the session process vanished after loading")
-            self.landlock_abi = int(message.get("landlock") or 0)
+            self.landlock_abi = _whole(message.get("landlock")) or 0
             return
         if outcome.kind == "reply":
             self._finish(kill=False)
-            error = str(message.get("error") or "bad load reply")[:1000]
-            raise SessionLoadError("error", error, str(message.get("traceback") or "")[:8000])
+            raise SessionLoadError(
+                "error",
+                _text(message.get("error"), ERROR_CHARS) or "bad load reply",
+                _text(message.get("traceback"), TRACEBACK_CHARS),
+                **_error_fields(message),
+            )
         self._finish_outcome(outcome)
         raise SessionLoadError(
             _status_of(outcome), _describe_outcome(outcome, "loading the cells", wall=timeout)
@@ -998,12 +1064,16 @@ class Session:
         kwargs: dict[str, Any] | None = None,
         cpu_budget_s: float | None = None,
         wall_timeout_s: float | None = None,
-        return_inputs: bool = False,
+        read_only_inputs: bool = False,
     ) -> CallResult:
         """Call name(*args, **kwargs) in the session; CPU time is measured from outside.
 
         cpu_budget_s: the session child is killed as soon as its CPU time for this call
         exceeds it (status "cpu_limit"); wall_timeout_s is a backstop (status "timeout").
+        read_only_inputs: the function gets every array in memory the session cannot make
+        writable, lists as tuples and dicts as read-only mappings; writing into one fails
+        the call (CallResult.wrote_input when numpy refused the write, "crashed" when a
+        raw write faulted). The grader's own inputs are never changed either way.
         """
         sandbox = self._sandbox
         wall = sandbox.wall_timeout if wall_timeout_s is None else wall_timeout_s
@@ -1016,8 +1086,8 @@ class Session:
         assert child is not None
         ident = secrets.randbits(63)
         request = {"op": "call", "id": ident, "name": name, "args": list(args), "kwargs": dict(kwargs or {})}
-        if return_inputs:  # the value comes back as {"result", "args", "kwargs"}, inputs as left
-            request["return_inputs"] = True
+        if read_only_inputs:
+            request["read_only_inputs"] = True
         start = time.monotonic()
         cpu_start = child.cpu()
         try:
@@ -1114,8 +1184,32 @@ def _result_of_reply(outcome: _Outcome, wall_seconds: float) -> CallResult:
         )
     return CallResult(
         "error",
-        error=str(message.get("error") or "unknown error")[:1000],
+        error=_text(message.get("error"), ERROR_CHARS) or "unknown error",
         cpu_seconds=outcome.cpu_seconds,
         wall_seconds=wall_seconds,
-        traceback=str(message.get("traceback") or "")[:8000],
+        traceback=_text(message.get("traceback"), TRACEBACK_CHARS),
+        wrote_input=message.get("wrote_input") is True,
+        **_error_fields(message),
     )
+
+
+# A reply is plain decoded data (wire.py), but any of it may be forged: each field is
+# taken only if it has the expected type, and cut to its length again.
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit] if type(value) is str else ""
+
+
+def _whole(value: Any) -> int | None:
+    return value if type(value) is int and 0 <= value < 1 << 31 else None
+
+
+def _error_fields(message: dict) -> dict[str, Any]:
+    """error_type, error_message, error_line and error_source of an error reply."""
+    return {
+        "error_type": _text(message.get("error_type"), ERROR_TYPE_CHARS),
+        "error_message": _text(message.get("error_message"), ERROR_MESSAGE_CHARS),
+        "error_line": _whole(message.get("error_line")) or None,
+        "error_source": _text(message.get("error_source"), ERROR_SOURCE_CHARS),
+    }

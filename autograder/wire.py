@@ -11,6 +11,10 @@ back without ever holding the object.
 Frame: b"AGW1" + 8-byte big-endian payload length + payload. Payload: one value,
 each value a one-byte tag followed by its body (see `_Encoder`).
 
+Decoding time is bounded too: every value and every dict key counts against max_items
+(on both sides, so a result the grader would refuse is refused when encoded), and
+`decode` can be given a deadline it checks every few thousand items.
+
 This module only imports numpy and the standard library: the sandbox worker copies
 it next to itself and must not pull in any grader code.
 """
@@ -20,6 +24,8 @@ from __future__ import annotations
 import os
 import re
 import struct
+import time
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,10 +35,15 @@ MAGIC = b"AGW1"
 HEADER = struct.Struct(">4sQ")
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 100
-# Each 1-byte item (None, a bool) becomes an 8-byte pointer or more: capping the count
-# keeps a frame's decoded size, and decoding time, proportional to plausible results.
-DEFAULT_MAX_ITEMS = 1 << 22
-MAX_INT_BYTES = 64 * 1024  # ints beyond ~150k digits are not plausible results
+# Each 1-byte item (None, a bool) becomes an 8-byte pointer or more, and costs about a
+# microsecond to decode: capping the count (values and dict keys alike) keeps a frame's
+# decoded size and decoding time proportional to plausible results, which here are a few
+# hundred arrays at most.
+DEFAULT_MAX_ITEMS = 1 << 18
+DEADLINE_EVERY = 4096  # items between two looks at the clock
+# Ints beyond ~2500 digits are not plausible results, and ints of more than 4300 digits
+# cannot even be printed (sys.int_info.default_max_str_digits).
+MAX_INT_BYTES = 1024
 MAX_TYPE_NAME = 200
 MAX_NDIM = 64
 
@@ -86,11 +97,19 @@ class _Encoder:
     t tuple, l list, d dict, a ndarray, S numpy scalar, U unsupported.
     """
 
-    def __init__(self, max_depth: int, max_size: int) -> None:
+    def __init__(self, max_depth: int, max_size: int, max_items: int = DEFAULT_MAX_ITEMS) -> None:
         self.parts: list[bytes | memoryview] = []
         self.size = 0
         self.max_depth = max_depth
         self.max_size = max_size
+        self.items_left = max_items
+        self.max_items = max_items
+
+    def count_item(self) -> None:
+        """One more value or dict key, as the decoder counts them."""
+        self.items_left -= 1
+        if self.items_left < 0:
+            raise WireError(f"message holds more than {self.max_items} items")
 
     def emit(self, *chunks: bytes | memoryview) -> None:
         for chunk in chunks:
@@ -105,6 +124,7 @@ class _Encoder:
     def value(self, x: Any, depth: int = 0) -> None:
         if depth > self.max_depth:
             raise WireError(f"value nested deeper than {self.max_depth} levels")
+        self.count_item()
         if x is None:
             self.emit(b"N")
         elif x is True or x is False:
@@ -132,7 +152,7 @@ class _Encoder:
             self.emit(b"t" if isinstance(x, tuple) else b"l", _U32.pack(len(items)))
             for item in items:
                 self.value(item, depth + 1)
-        elif isinstance(x, dict):
+        elif isinstance(x, (dict, types.MappingProxyType)):  # read-only inputs are mapping proxies
             self.mapping(x, depth)
         else:
             self.unsupported(type_name(x))
@@ -143,13 +163,14 @@ class _Encoder:
             raise WireError(f"int too large ({length} bytes)")
         self.emit(b"i", _U32.pack(length), n.to_bytes(length, "big", signed=True))
 
-    def mapping(self, x: dict, depth: int) -> None:
-        items = list(dict.items(x))
+    def mapping(self, x: dict | types.MappingProxyType, depth: int) -> None:
+        items = list(dict.items(x)) if isinstance(x, dict) else list(x.items())
         if not all(type(key) is str for key, _ in items):
             self.unsupported("dict with non-str keys")
             return
         self.emit(b"d", _U32.pack(len(items)))
         for key, item in items:
+            self.count_item()
             self.emit(b"s")
             self.sized(key.encode("utf-8", "surrogatepass"))
             self.value(item, depth + 1)
@@ -188,8 +209,8 @@ def _raw_bytes(a: np.ndarray) -> memoryview:
     return memoryview(flat.view(np.uint8))
 
 
-def _encode_parts(value: Any, max_depth: int, max_size: int) -> _Encoder:
-    encoder = _Encoder(max_depth, max_size)
+def _encode_parts(value: Any, max_depth: int, max_size: int, max_items: int = DEFAULT_MAX_ITEMS) -> _Encoder:
+    encoder = _Encoder(max_depth, max_size, max_items)
     try:
         encoder.value(value)
     except RecursionError:
@@ -197,25 +218,52 @@ def _encode_parts(value: Any, max_depth: int, max_size: int) -> _Encoder:
     return encoder
 
 
-def encode(value: Any, *, max_depth: int = DEFAULT_MAX_DEPTH, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
-    """Encode a value tree as payload bytes; raises WireError when too deep or too large."""
-    return b"".join(_encode_parts(value, max_depth, max_size).parts)
+def encode(
+    value: Any,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_size: int = DEFAULT_MAX_SIZE,
+    max_items: int = DEFAULT_MAX_ITEMS,
+) -> bytes:
+    """Encode a value tree as payload bytes; raises WireError when too deep, large or many."""
+    return b"".join(_encode_parts(value, max_depth, max_size, max_items).parts)
 
 
 # ---------------------------------------------------------------- decoding
 
 
 _CONSTANTS = {b"N": None, b"T": True, b"F": False}
+_DTYPES: dict[bytes, np.dtype] = {}  # at most 3 * 5 * 100 codes can pass _DTYPE_RE
 
 
 class _Decoder:
     """Reads a payload strictly: every length is checked against what remains."""
 
-    def __init__(self, data: bytes | bytearray | memoryview, max_depth: int, max_items: int) -> None:
+    def __init__(
+        self,
+        data: bytes | bytearray | memoryview,
+        max_depth: int,
+        max_items: int,
+        deadline_s: float | None = None,
+    ) -> None:
         self.data = memoryview(data).cast("B")
         self.pos = 0
         self.max_depth = max_depth
         self.items_left = max_items
+        self.deadline_s = deadline_s
+        self.deadline = None if deadline_s is None else time.monotonic() + deadline_s
+        self.until_clock = DEADLINE_EVERY
+
+    def count_item(self) -> None:
+        """One more value or dict key: within max_items, and (now and then) the deadline."""
+        self.items_left -= 1
+        if self.items_left < 0:
+            raise WireError("message holds too many items")
+        self.until_clock -= 1
+        if self.until_clock <= 0:
+            self.until_clock = DEADLINE_EVERY
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise WireError(f"message took more than {self.deadline_s:g} s to decode")
 
     def take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
@@ -245,9 +293,7 @@ class _Decoder:
     def value(self, depth: int = 0) -> Any:
         if depth > self.max_depth:
             raise WireError(f"message nested deeper than {self.max_depth} levels")
-        self.items_left -= 1
-        if self.items_left < 0:
-            raise WireError("message holds too many items")
+        self.count_item()
         tag = bytes(self.take(1))
         if tag in _CONSTANTS:
             return _CONSTANTS[tag]
@@ -280,6 +326,7 @@ class _Decoder:
     def mapping(self, depth: int) -> dict:
         result: dict[str, Any] = {}
         for _ in range(self.count()):
+            self.count_item()
             if bytes(self.take(1)) != b"s":
                 raise WireError("dict key is not a string")
             key = self.text()
@@ -288,6 +335,14 @@ class _Decoder:
 
     def dtype(self) -> np.dtype:
         code = bytes(self.take(self.unpack(_U8)))
+        known = _DTYPES.get(code)
+        if known is not None:
+            return known
+        _DTYPES[code] = dtype = self.parse_dtype(code)  # only allowed codes get here
+        return dtype
+
+    @staticmethod
+    def parse_dtype(code: bytes) -> np.dtype:
         try:
             text = code.decode("ascii")
         except UnicodeDecodeError:
@@ -311,7 +366,7 @@ class _Decoder:
         data = self.sized()
         expected = dtype.itemsize
         for n in shape:
-            expected *= n
+            expected = min(expected * n, len(self.data) + 1)  # no product beyond the frame's size
         if expected != data.nbytes:
             raise WireError(f"array data is {data.nbytes} bytes, shape {shape} needs {expected}")
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()  # owned and writable
@@ -329,9 +384,11 @@ def decode(
     *,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_items: int = DEFAULT_MAX_ITEMS,
+    deadline_s: float | None = None,
 ) -> Any:
-    """Decode payload bytes made by `encode`; raises WireError on anything malformed."""
-    decoder = _Decoder(payload, max_depth, max_items)
+    """Decode payload bytes made by `encode`; raises WireError on anything malformed, on more
+    than max_items values and dict keys, and once decoding has taken more than deadline_s."""
+    decoder = _Decoder(payload, max_depth, max_items, deadline_s)
     try:
         value = decoder.value()
     except WireError:

@@ -561,7 +561,7 @@ def test_nothing_carries_over_between_sessions(sandbox):
     first.close()
     second = sandbox.session([ATTACKS], "find_traces")
     files, shm = second.call("find_traces").value
-    assert files == ["output.txt"] and shm == -1  # output.txt is this session's own
+    assert files == [] and shm == -1
     second.close()
 
 
@@ -571,7 +571,7 @@ def test_a_scratch_tree_too_deep_to_wipe_gets_a_fresh_sandbox(sandbox):
     assert digger.call("dig", [3000]).ok
     digger.close()
     second = sandbox.session([ATTACKS], "find_traces")
-    assert second.call("find_traces").value[0] == ["output.txt"]
+    assert second.call("find_traces").value[0] == []
     second.close()
 
 
@@ -651,15 +651,3 @@ def test_concurrent_sandboxes_get_distinct_uids():
 def test_call_result_is_plain_data():
     result = CallResult("ok", value=1)
     assert result.ok and not CallResult("timeout").ok
-
-
-def test_return_inputs_shows_what_the_function_did_to_its_arguments(sandbox):
-    source = "def scale(cache):\n    first = cache[0]\n    first *= 2\n    return 1\n"
-    session = sandbox.session([source], "scale")
-    sent = (np.ones(3), np.zeros(2))
-    result = session.call("scale", [sent], return_inputs=True)
-    assert result.value["result"] == 1
-    changed = result.value["args"][0]
-    assert isinstance(changed, tuple) and changed[0].tolist() == [2, 2, 2] and changed[1].tolist() == [0, 0]
-    assert sent[0].tolist() == [1, 1, 1]  # the grader's own copy is untouched
-    session.close()
