@@ -1143,14 +1143,16 @@ def test_no_process_of_the_sandbox_survives(batch):
         ("06_pthread_kill_main", "crashed the process"),
         ("06_system_exit", "raised SystemExit"),
         ("07_sleep_forever", "did not finish within 10 s"),
-        ("07_busy_ignoring_signals", "did not finish within 10 s"),
+        # every call has a CPU budget; on a loaded machine the wall timeout may come first
+        ("07_busy_ignoring_signals", ("used more than 5 s of CPU time", "did not finish within 10 s")),
         ("08_allocate_huge", "raised MemoryError"),
     ],
 )
 def test_exits_kills_and_hangs_are_reported_as_failures_of_that_function(batch, student, says):
     function, _ = ATTACKS[student]
     outputs = feedback(batch.results[student], function)
-    assert outputs and all(says in output for output in outputs), outputs
+    says = (says,) if isinstance(says, str) else says
+    assert outputs and all(any(text in output for text in says) for output in outputs), outputs
 
 
 HOSTILE_RESULTS = """\
@@ -1241,7 +1243,7 @@ def test_objects_raising_in_del_or_repr_cannot_break_grading(batch):
     assert all(isinstance(value, plain) for value in seen), [type(value) for value in seen]
     assert all("cannot send the result" in message for message in seen[:3])
     assert isinstance(seen[3], wire.Unsupported) and seen[4] == (1.0, 2.0)
-    assert "raised HostileError: <unprintable message>" in seen[5]
+    assert "raised HostileError at line" in seen[5] and "<unprintable message>" in seen[5]
     repr(seen)  # nothing in there can raise
 
 
