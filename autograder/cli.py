@@ -10,14 +10,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from autograder.course import COURSE_ROOT, grader_tests_dir, source_dir, source_notebook
 from autograder.reference import reference_cells
 from autograder.release import generate_release
+from autograder.results import visible
 
 ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 # A grade table is wide; when output goes to a file or CI log, do not wrap it at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def shown(text: object) -> str:
+    """Text someone else controls (a student, a file name) as console markup that prints it
+    literally: control characters and ANSI escapes made visible, rich markup escaped."""
+    return escape(visible(text))
 
 
 def assignment_name(name: str) -> str:
@@ -67,7 +76,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             failures += 1
             for error in run.errors:
                 console.print(
-                    f"[red]{assignment}: cell {error.index} ({error.grade_id}): {error.ename}: {error.evalue}"
+                    f"[red]{assignment}: cell {error.index} ({shown(error.grade_id)}): "
+                    f"{shown(error.ename)}: {shown(error.evalue)}"
                 )
         console.print(
             f"{assignment}: source notebook ran, {passed} public test cells passed, {len(run.errors)} errors"
@@ -83,15 +93,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     submitted = args.submitted or COURSE_ROOT / "submitted"
     out = args.out or COURSE_ROOT / "grades" / args.assignment
     if not submitted.is_dir():
-        console.print(f"[red]no submissions folder {submitted}")
+        console.print(f"[red]no submissions folder {shown(submitted)}")
         return 2
     if out.exists() and not out.is_dir():
-        console.print(f"[red]--out {out} is a file, not a folder: pass a folder for the results")
+        console.print(f"[red]--out {shown(out)} is a file, not a folder: pass a folder for the results")
         return 2
     if not grader_tests_dir(args.assignment).is_dir():
-        console.print(
-            f"[red]no hidden tests for {args.assignment}: {grader_tests_dir(args.assignment)} is missing"
-        )
+        missing = shown(grader_tests_dir(args.assignment))
+        console.print(f"[red]no hidden tests for {args.assignment}: {missing} is missing")
         return 2
     try:
         results = grade_all(
@@ -103,20 +112,22 @@ def cmd_grade(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
         )
     except ScaleOutError as error:
-        console.print(f"[red]{error}")
+        console.print(f"[red]{shown(error)}")
         return 2
     if not results:
         console.print(
-            f"[yellow]no submissions of {args.assignment} in {submitted} "
+            f"[yellow]no submissions of {args.assignment} in {shown(submitted)} "
             f"(nbgrader's layout: <student_id>/{args.assignment}/{args.assignment}.ipynb)"
         )
         return 0
     print_grade_table(results, order=list(reference_cells(args.assignment)))
-    console.print(f"results: {out}/<student_id>/results.json and {out / 'grades.csv'}")
+    console.print(f"results: {shown(out)}/<student_id>/results.json and {shown(out / 'grades.csv')}")
     return 0
 
 
 def print_grade_table(results, order: list[str]) -> None:
+    """The grade table; student ids and problems are the students' text, printed as plain Text
+    (never parsed as markup) with control characters and ANSI escapes made visible."""
     from rich.table import Table
 
     graded = {test.function for result in results for test in result.tests}
@@ -128,7 +139,10 @@ def print_grade_table(results, order: list[str]) -> None:
         totals = result.by_function()
         cells = [f"{totals[name][0]:g}/{totals[name][1]:g}" if name in totals else "-" for name in functions]
         table.add_row(
-            result.student_id, *cells, f"{result.score:g}/{result.max_score:g}", result.problem[:60]
+            Text(visible(result.student_id)),
+            *cells,
+            f"{result.score:g}/{result.max_score:g}",
+            Text(visible(result.problem[:60])),
         )
     console.print(table)
 

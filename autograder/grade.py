@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import grader_tests_dir
+from autograder.fingerprint import fingerprint, use_hidden_tests
 from autograder.notebook import NotebookError
 from autograder.pytest_plugin import GradingPlugin
 from autograder.reference import allowed_calls, reference_cells, reference_functions
@@ -35,6 +36,7 @@ class GradingContext:
 
     def __post_init__(self):
         self.tests_dir = self.tests_dir or grader_tests_dir(self.assignment)
+        self.fingerprint = fingerprint(self.assignment, self.policy, self.tests_dir, self.source)
         self.reference_cells = reference_cells(self.assignment, self.source)
         self.reference = reference_functions(self.reference_cells, f"reference_{self.assignment}")
         self.may_call = allowed_calls(self.assignment, self.source)
@@ -59,12 +61,24 @@ def process_context(
     assignment: str, policy: RuntimePolicy, tests_dir: Path | None = None, source: Path | None = None
 ) -> GradingContext:
     """This process's GradingContext for these settings, made on first use and closed at exit: for
-    hosts that hand over one submission at a time (nbgrader's preprocessor, Dask workers)."""
+    hosts that hand over one submission at a time (nbgrader's preprocessor, Dask workers), and that
+    may live through a change of the course (a Jupyter server running autograde from Formgrader).
+    The context is made afresh, with empty caches and the hidden tests imported again, whenever
+    the fingerprint of the hidden tests, source notebook and settings differs from the one it was
+    made with (autograder.fingerprint)."""
     key = (assignment, policy, tests_dir, source)
-    if key not in _contexts:
-        context = _contexts[key] = GradingContext(assignment, policy, tests_dir, source)
-        atexit.register(context.close)
-    return _contexts[key]
+    context = _contexts.get(key)
+    if context is not None and context.fingerprint == fingerprint(assignment, policy, tests_dir, source):
+        use_hidden_tests(context.tests_dir, fresh=False)
+        return context
+    if context is not None:
+        del _contexts[key]
+        atexit.unregister(context.close)
+        context.close()
+    use_hidden_tests(tests_dir or grader_tests_dir(assignment), fresh=True)
+    context = _contexts[key] = GradingContext(assignment, policy, tests_dir, source)
+    atexit.register(context.close)
+    return context
 
 
 def grade_submission(

@@ -5,22 +5,34 @@ running the whole notebook in a kernel next to the tests, it grades the notebook
 tests (student code in the sandbox) and writes each function's feedback and score into that
 function's hidden-tests cell (grade_id `<function>_hidden_tests`). nbgrader then records those
 scores as partial credit in the gradebook, and `nbgrader generate_feedback` shows the feedback.
-When `autograder grade` has already graded the same graded cells, its results are reused.
+
+What is graded is the submitted file as the grader's one safe reader reads it
+(autograder.notebook.read_untrusted): a notebook that is a link, a hard link or a special file
+is graded as that problem, and the content nbgrader read through it is blanked from the
+autograded copy, so neither another student's work nor a root-only file reaches the feedback.
+When `autograder grade` graded the same submission with the same hidden tests, source notebook
+and settings (the same grade key, autograder.fingerprint), its result is reused.
+
+Feedback is plain text in a stream output, which nbconvert's HTML exporter escapes (ansi2html
+runs markupsafe.escape before it turns ANSI colours into spans); control characters, ANSI escapes
+included, are written as visible escapes first, so no student text is markup or styling. Markdown
+cells the student wrote are the other student text nbconvert renders: they are shown as text.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
+import re
 from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, visible
 
 HIDDEN_TESTS_SUFFIX = "_hidden_tests"
+MAX_GRADING_JSON_BYTES = 16 << 20
 
 
 class SandboxedGrading(NbGraderPreprocessor):
@@ -31,47 +43,124 @@ class SandboxedGrading(NbGraderPreprocessor):
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
         info = resources["nbgrader"]
-        result = self._cached(info, nb) or self._grade(info, nb)
+        data, problem = self._read_submitted(info)
+        if problem:
+            withhold_student_cells(nb, problem)
+        neutralize_student_markdown(nb, instructor_markdown(info["assignment"]))
+        result = (None if problem else self._cached(info, data)) or self._grade(info, data, problem)
         write_feedback_cells(nb, result)
         return nb, resources
 
-    def _grade(self, info: dict, nb: nbformat.NotebookNode) -> SubmissionResult:
-        from autograder.grade import grade_submission, process_context
+    def _policy(self):
         from autograder.runtime import RuntimePolicy
 
-        context = process_context(info["assignment"], RuntimePolicy(factor=self.runtime_factor))
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / f"{info['notebook']}.ipynb"
-            nbformat.write(nb, path)
-            return grade_submission(context, info["student"], path)
+        return RuntimePolicy(factor=self.runtime_factor)
 
-    def _cached(self, info: dict, nb: nbformat.NotebookNode) -> SubmissionResult | None:
+    def _read_submitted(self, info: dict) -> tuple[bytes | None, str]:
+        """The submitted notebook's bytes as the safe reader reads them, or (None, why not)."""
+        from autograder.batch import Job, read_job
+
+        submitted, parts = self._submitted_path(info)
+        job = Job(info["student"], submitted.joinpath(*parts), "", submitted, parts)
+        return read_job(job)
+
+    def _submitted_path(self, info: dict) -> tuple[Path, tuple[str, ...]]:
+        """(the course's submitted folder, the notebook's path below it, name by name)."""
+        from nbgrader.coursedir import CourseDirectory
+
+        coursedir = CourseDirectory(parent=self)
+        root = Path(coursedir.root) / coursedir.submitted_directory
+        path = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
+        path = path / f"{info['notebook']}.ipynb"
+        try:
+            return root, path.relative_to(root).parts
+        except ValueError:  # a directory_structure of its own: check what lies below the student folder
+            return path.parent, (path.name,)
+
+    def _grade(self, info: dict, data: bytes | None, problem: str) -> SubmissionResult:
+        from autograder.batch import grade_bytes
+        from autograder.grade import process_context
+
+        context = process_context(info["assignment"], self._policy())
+        return grade_bytes(context, info["student"], data, problem)
+
+    def _cached(self, info: dict, data: bytes) -> SubmissionResult | None:
+        """The result `autograder grade` left for this submission, if it has the grade key this
+        submission would be graded under now; None (grade again) in any other case."""
+        from autograder.fingerprint import fingerprint, grade_key
+        from autograder.notebook import NotebookError, parse_cells
         from autograder.submission import submission_digest
 
         path = Path(self.results_directory) / info["assignment"] / info["student"] / "grading.json"
-        if not path.is_file():
+        try:
+            if not path.is_file() or path.stat().st_size > MAX_GRADING_JSON_BYTES:
+                return None
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            expected = grade_key(
+                fingerprint(info["assignment"], self._policy()), submission_digest(parse_cells(data))
+            )
+            if not expected or not isinstance(stored, dict) or stored.get("fingerprint") != expected:
+                return None
+            return SubmissionResult.from_json(stored["result"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, NotebookError):
             return None
-        data = json.loads(path.read_text())
-        if data.get("digest") != submission_digest(nb):
-            return None
-        return SubmissionResult.from_json(data["result"])
+
+
+def instructor_markdown(assignment: str) -> set[str]:
+    """The markdown cells of the assignment's source notebook: the only ones rendered as written."""
+    from autograder.course import source_notebook
+    from autograder.notebook import NotebookError, read_cells
+
+    try:
+        cells = read_cells(source_notebook(assignment))["cells"]
+    except (NotebookError, OSError):
+        return set()
+    return {cell["source"] for cell in cells if cell.get("cell_type") == "markdown"}
+
+
+def neutralize_student_markdown(nb: nbformat.NotebookNode, trusted: set[str]) -> None:
+    """Markdown the student wrote or changed is shown verbatim, as a code block: nbconvert renders
+    a markdown cell's HTML as it is (its HTMLExporter does not sanitize by default) and keeps
+    `javascript:` links, so a `<script>` or such a link there would run in the feedback page, and
+    in Formgrader. The fence is longer than any run of backticks in the text, so nothing closes it."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source not in trusted:
+            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", cell.source)), default=0))
+            cell.source = f"{fence}text\n{cell.source}\n{fence}"
+            cell.pop("attachments", None)
+
+
+def withhold_student_cells(nb: nbformat.NotebookNode, problem: str) -> None:
+    """Blank every cell the student could change: nbgrader read the notebook through whatever the
+    submitted path is (a link to another student's notebook, say), and what it read must not
+    reach this student's feedback. Locked cells are the instructor's, restored by nbgrader."""
+    note = f"Not shown: {visible(problem)}"
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
+            continue
+        cell.source = note if cell.cell_type == "markdown" else ""
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.pop("attachments", None)
 
 
 def write_feedback_cells(nb: nbformat.NotebookNode, result: SubmissionResult) -> None:
-    """Each hidden-tests cell shows its function's test lines and outputs its score."""
+    """Each hidden-tests cell shows its function's test lines and outputs its score, as plain
+    text with every control character written as an escape."""
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        grade_id = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
         if cell.cell_type != "code" or not grade_id.endswith(HIDDEN_TESTS_SUFFIX):
             continue
         function = grade_id.removesuffix(HIDDEN_TESTS_SUFFIX)
         tests = [test for test in result.tests if test.function == function]
         lines = [
-            f"{'PASS' if test.score == test.max_score else 'FAIL'} {test.name} "
-            f"({test.score:g}/{test.max_score:g}){': ' + test.output if test.output else ''}"
+            f"{'PASS' if test.score == test.max_score else 'FAIL'} {visible(test.name)} "
+            f"({test.score:g}/{test.max_score:g}){': ' + visible(test.output) if test.output else ''}"
             for test in tests
         ]
         if result.problem:
-            lines.insert(0, f"Problem with this submission: {result.problem}")
+            lines.insert(0, f"Problem with this submission: {visible(result.problem)}")
         score = sum(test.score for test in tests)
         cell.outputs = [
             nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n"),

@@ -1,11 +1,47 @@
-"""Grades as data, and the files they are written to: Gradescope's results.json and grades.csv."""
+"""Grades as data, and the files they are written to: Gradescope's results.json and grades.csv.
+
+Student ids, problems and test outputs carry student-controlled text. Every file written here is
+inert whatever that text is: results.json is valid JSON of printable text, and no cell of
+grades.csv can start a spreadsheet formula (`visible`, `csv_text`).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP's
+# CSV injection list, and the full-width forms some locales accept).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+RESERVED_NAMES = {"grades.csv"}  # what write_grades_csv puts next to the student folders
+
+
+def visible(text: object, newlines: bool = False) -> str:
+    """`text` with every character that is not printable written as an escape (`\\x1b`, `\\u202e`,
+    `\\udc80`): control characters and ANSI escape sequences, bidi overrides and zero-width
+    characters, lone surrogates. Line breaks and tabs are kept if `newlines`. Markup (rich, HTML)
+    is left as it is: each output escapes its own (see cli and nbgrader_plugin)."""
+    text = text if isinstance(text, str) else str(text)
+    if text.isprintable():
+        return text
+    kept = "\n\t" if newlines else ""
+    return "".join(char if char.isprintable() or char in kept else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def csv_text(text: object) -> str:
+    """A text cell of grades.csv: visible, and prefixed with a single quote when a spreadsheet
+    would take it for a formula."""
+    raw = text if isinstance(text, str) else str(text)
+    shown = visible(raw)
+    return "'" + shown if raw.startswith(FORMULA_START) or shown.startswith(FORMULA_START) else shown
 
 
 @dataclass
@@ -35,7 +71,8 @@ class SubmissionResult:
     tests: list[TestResult] = field(default_factory=list)
     execution_time: float = 0.0
     problem: str = ""  # why a submission could not be graded normally, for the grade table
-    digest: str = ""  # of the graded cells, so nbgrader's autograde can reuse this result
+    digest: str = ""  # of the graded cells and imports (autograder.submission.submission_digest)
+    fingerprint: str = ""  # of everything the grade depends on (autograder.fingerprint.grade_key)
 
     @property
     def score(self) -> float:
@@ -74,28 +111,50 @@ class SubmissionResult:
 
 
 def write_results_json(result: SubmissionResult, out_dir: Path) -> Path:
-    """Gradescope's results.json, and beside it the full result for nbgrader to reuse."""
-    path = out_dir / result.student_id / "results.json"
+    """Gradescope's results.json, and beside it the full result for nbgrader to reuse, keyed by
+    the fingerprint of everything it depends on (a result without one is never reused)."""
+    name = result.student_id
+    if not name or name in (".", "..") or "/" in name or "\0" in name or name in RESERVED_NAMES:
+        raise ValueError(f"not a student folder name: {visible(name)!r}")
+    path = out_dir / name / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.gradescope(), indent=2))
-    grading = {"digest": result.digest, "result": result.to_json()}
-    (path.parent / "grading.json").write_text(json.dumps(grading, indent=1))
+    path.write_text(_json(result.gradescope(), indent=2), encoding="utf-8")
+    grading = {"fingerprint": result.fingerprint, "result": result.to_json()}
+    (path.parent / "grading.json").write_text(_json(grading, indent=1), encoding="utf-8")
     return path
+
+
+def _json(data, indent: int) -> str:
+    """Strict JSON (RFC 8259: no NaN, no lone surrogates), ASCII, with printable strings."""
+    return json.dumps(_inert(data), indent=indent, allow_nan=False)
+
+
+def _inert(value):
+    if isinstance(value, str):
+        return visible(value, newlines=True)
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0.0
+    if isinstance(value, dict):
+        return {_inert(str(key)): _inert(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_inert(item) for item in value]
+    return value
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> Path:
     functions = sorted(
         {test.function for result in results for test in result.tests}, key=_function_order(results)
     )
-    with path.open("w", newline="") as stream:
+    with path.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
-        writer.writerow(["student_id", "score", "max_score", *functions, "problem"])
+        header = ["student_id", "score", "max_score", *functions, "problem"]
+        writer.writerow([csv_text(name) for name in header])
         for result in sorted(results, key=lambda r: r.student_id):
             totals = result.by_function()
             writer.writerow(
-                [result.student_id, _number(result.score), _number(result.max_score)]
+                [csv_text(result.student_id), _number(result.score), _number(result.max_score)]
                 + [_number(totals.get(name, (0.0, 0.0))[0]) for name in functions]
-                + [result.problem]
+                + [csv_text(result.problem)]
             )
     return path
 
@@ -109,4 +168,5 @@ def _function_order(results: list[SubmissionResult]):
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """A number as a spreadsheet reads one (never "-0", "nan" or "inf")."""
+    return f"{value + 0.0:g}" if math.isfinite(value) else "0"

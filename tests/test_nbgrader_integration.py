@@ -1,12 +1,15 @@
 """Stock nbgrader commands on a copy of the course: `nbgrader autograde` grades with the same
 sandboxed engine and gives the same scores as `autograder grade`; scores reach the gradebook,
-`nbgrader export` lists them and `nbgrader generate_feedback` writes each student's report."""
+`nbgrader export` lists them and `nbgrader generate_feedback` writes each student's report, in
+which nothing a student wrote is live HTML."""
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from autograder.batch import grade_all
@@ -16,6 +19,24 @@ from autograder.release import nbgrader_environment
 
 ASSIGNMENT = "conv_step_by_step"
 STUDENTS = ["course_loops", "flipped_kernel", "reference"]
+HOSTILE_ZERO_PAD = """# GRADED FUNCTION: zero_pad
+def zero_pad(X, pad):
+    raise ValueError("<script>alert('message')</script><img src=x onerror=alert(2)>\\x1b[31m")
+"""
+HOSTILE_MARKDOWN = (
+    "<script>alert('markdown')</script>\n\n[click me](javascript:alert(3)) <b onmouseover=alert(4)>b</b>"
+)
+
+
+def hostile_notebook(reference_notebook, target):
+    """The reference, but zero_pad raises with HTML in its message, and a markdown cell of HTML."""
+    nb = nbformat.read(reference_notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("# GRADED FUNCTION: zero_pad"):
+            cell.source = HOSTILE_ZERO_PAD
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
 
 
 def nbgrader(course, *args):
@@ -37,6 +58,11 @@ def course(tmp_path_factory):
     build_examples(ASSIGNMENT, examples)
     for student in STUDENTS:
         shutil.copytree(examples / student, course / "submitted" / student)
+    notebook = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    hostile_notebook(examples / "reference" / notebook, course / "submitted" / "hostile" / notebook)
+    # A student folder whose notebook is a link to another student's: graded as that problem.
+    (course / "submitted" / "copycat" / ASSIGNMENT).mkdir(parents=True)
+    (course / "submitted" / "copycat" / notebook).symlink_to(course / "submitted" / "reference" / notebook)
     # nbgrader before `autograder grade`, so it cannot reuse results: it grades with the engine itself.
     nbgrader(course, "autograde", ASSIGNMENT)
     return course
@@ -53,6 +79,7 @@ def test_nbgrader_autograde_matches_autograder_grade_and_feeds_the_gradebook(cou
     )
     assert exported == {result.student_id: result.score for result in results}
     assert exported["reference"] == 100 and exported["course_loops"] == 80
+    assert exported["hostile"] == 95 and exported["copycat"] == 0
 
 
 @pytest.mark.slow
@@ -61,3 +88,27 @@ def test_generate_feedback_explains_each_lost_point(course):
     report = (course / "feedback" / "flipped_kernel" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "FAIL conv_forward: output [stride2-pad1-nonsquare]" in report
     assert "values differ" in report and "max abs error" in report
+
+
+def feedback_of(course, student):
+    return (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+
+
+@pytest.mark.slow
+def test_feedback_html_shows_what_a_student_wrote_as_text(course):
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    report = feedback_of(course, "hostile")
+    scripts = re.findall(r"<script[^>]*>", report)
+    assert all("mathjax" in tag.lower() for tag in scripts), scripts  # nbconvert's own only
+    assert "<img src=x" not in report and "onmouseover" not in report.replace("&lt;b onmouseover", "")
+    assert 'href="javascript:' not in report
+    assert "zero_pad raised ValueError" in report
+    assert "&lt;script&gt;alert(" in report and "&lt;img src=x onerror=alert(2)&gt;" in report
+
+
+@pytest.mark.slow
+def test_a_notebook_linked_to_another_students_is_graded_as_that_problem(course):
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    report = feedback_of(course, "copycat")
+    assert "Problem with this submission: the notebook is a symbolic link" in report
+    assert "np.pad" in feedback_of(course, "reference") and "np.pad" not in report  # none of its code

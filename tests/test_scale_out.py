@@ -1,6 +1,11 @@
-"""Grading on a Dask cluster gives every student the same grade as grading on local cores."""
+"""Grading on a Dask cluster gives every student the same grade as grading on local cores; the
+notebooks shipped are read by the same safe reader, and the course shipped is all of it."""
 
+import contextlib
 import json
+import os
+import shutil
+import signal
 
 import pytest
 
@@ -9,7 +14,34 @@ from autograder.examples import build_examples
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = pytest.mark.slow
+A = "conv_step_by_step"
+
+
+def test_the_course_bundle_is_every_file_of_the_hidden_tests(tmp_path):
+    """What travels to the workers, and what the grade's fingerprint covers: data files and
+    subfolders included, bytecode caches left out."""
+    from autograder.course import grader_tests_dir, source_notebook
+    from autograder.scale_out import CourseBundle
+
+    tests = tmp_path / "grader_tests"
+    shutil.copytree(grader_tests_dir(A), tests)
+    (tests / "cases.json").write_text("[1, 2]")
+    (tests / "data").mkdir()
+    (tests / "data" / "inputs.npy").write_bytes(b"\x93NUMPY")
+    (tests / "__pycache__").mkdir(exist_ok=True)
+    (tests / "__pycache__" / "conv_cases.cpython-311.pyc").write_bytes(b"cache")
+    bundle = CourseBundle.of(A, tests, source_notebook(A))
+    assert {"grader_tests/cases.json", "grader_tests/data/inputs.npy", "source.ipynb"} <= set(bundle.files)
+    assert not any("__pycache__" in name for name in bundle.files)
+    (tests / "__pycache__" / "conv_cases.cpython-311.pyc").write_bytes(b"another cache")
+    assert CourseBundle.of(A, tests, source_notebook(A)).digest == bundle.digest
+    (tests / "data" / "inputs.npy").write_bytes(b"\x93NUMPY changed")
+    assert CourseBundle.of(A, tests, source_notebook(A)).digest != bundle.digest
+    unpacked = bundle.unpack()
+    try:
+        assert (unpacked / "grader_tests" / "data" / "inputs.npy").read_bytes() == b"\x93NUMPY"
+    finally:
+        shutil.rmtree(unpacked)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +60,7 @@ def by_test(results):
     }
 
 
+@pytest.mark.slow
 def test_cluster_grades_equal_local_grades(cluster, tmp_path):
     submitted = tmp_path / "submitted"
     students = build_examples("conv_step_by_step", submitted)
@@ -47,6 +80,48 @@ def test_cluster_grades_equal_local_grades(cluster, tmp_path):
     assert (tmp_path / "remote" / "grades.csv").read_text() == (tmp_path / "local" / "grades.csv").read_text()
 
 
+@contextlib.contextmanager
+def at_most(seconds):
+    def expire(*_):
+        raise TimeoutError(f"blocked for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.slow
+def test_the_cluster_ships_only_regular_files_of_the_students_own(cluster, tmp_path):
+    submitted = tmp_path / "submitted"
+    examples = tmp_path / "examples"
+    build_examples(A, examples)
+    honest = submitted / "honest" / A / f"{A}.ipynb"
+    honest.parent.mkdir(parents=True)
+    honest.write_bytes((examples / "reference" / A / f"{A}.ipynb").read_bytes())
+    for student in ["copycat", "fifo", "zero"]:
+        (submitted / student / A).mkdir(parents=True)
+    (submitted / "copycat" / A / f"{A}.ipynb").symlink_to(honest)
+    os.mkfifo(submitted / "fifo" / A / f"{A}.ipynb")
+    (submitted / "zero" / A / f"{A}.ipynb").symlink_to("/dev/zero")
+    with at_most(240):
+        results = {
+            r.student_id: r
+            for r in grade_all(
+                A, submitted, tmp_path / "out", scheduler=cluster.scheduler_address, show_progress=False
+            )
+        }
+    assert results["honest"].score == 100
+    assert "named pipe" in results["fifo"].problem and results["fifo"].score == 0
+    for student in ["copycat", "zero"]:
+        assert "symbolic link" in results[student].problem and results[student].score == 0
+    assert (tmp_path / "out" / "grades.csv").read_text().count("\n") == 5
+
+
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     from dask import config
 
