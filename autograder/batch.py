@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import inspect
 import io
 import multiprocessing
 import multiprocessing.connection
@@ -232,13 +231,6 @@ def grade_all(
 # ------------------------------------------------------------------ grading processes
 
 
-def call_timeout() -> float:
-    """The wall-clock limit of one call of a student's function, as grade_submission sets it."""
-    from autograder.student import StudentFunctions
-
-    return float(inspect.signature(StudentFunctions).parameters["call_timeout"].default)
-
-
 def submission_deadline(tests: int, policy: RuntimePolicy) -> float:
     """Seconds a grading process may spend on one submission before it is stopped. Every call of
     a student's function is stopped at the call timeout (and a function that hung is not called
@@ -246,7 +238,7 @@ def submission_deadline(tests: int, policy: RuntimePolicy) -> float:
     each test repeats + 1 calls that all run until the timeout, plus the overhead, is far above
     any honest submission (conv_step_by_step: 1,500 s for its 48 tests; the slowest bundled
     example takes 3 s) and still ends a grading process that hangs."""
-    return SUBMISSION_OVERHEAD_SECONDS + max(tests, 1) * (policy.repeats + 1) * call_timeout()
+    return SUBMISSION_OVERHEAD_SECONDS + max(tests, 1) * (policy.repeats + 1) * policy.call_timeout_seconds
 
 
 def count_hidden_tests(tests_dir: Path) -> int:

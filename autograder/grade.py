@@ -103,6 +103,7 @@ def grade_submission(
         problem=problem,
         may_call=context.may_call,
         call_cpu_seconds=context.policy.call_cpu_seconds,
+        call_timeout=context.policy.call_timeout_seconds,
     )
     plugin = GradingPlugin(student, context.reference, context.judge, context.memo, context.seed)
     try:

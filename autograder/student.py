@@ -22,8 +22,6 @@ from autograder.text import clip
 # together with shapes (2,3) (3,2)", too little to carry hidden inputs out.
 MESSAGE_CHARS = 100
 SOURCE_CHARS = 80
-DEFAULT_CALL_CPU_SECONDS = 5.0
-DEFAULT_CALL_TIMEOUT_SECONDS = 10.0
 
 
 class StudentError(AssertionError):
@@ -54,8 +52,8 @@ class StudentFunctions:
         sandbox: Sandbox | None,
         problem: str = "",
         may_call: Mapping[str, tuple[str, ...]] | None = None,
-        call_timeout: float = DEFAULT_CALL_TIMEOUT_SECONDS,
-        call_cpu_seconds: float = DEFAULT_CALL_CPU_SECONDS,
+        call_timeout: float = 10.0,
+        call_cpu_seconds: float = 5.0,
     ):
         self._submission = submission
         self._reference_cells = reference_cells

@@ -251,12 +251,13 @@ def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_
 
 
 def test_the_submission_deadline_follows_from_the_settings():
-    from autograder.batch import call_timeout, submission_deadline
+    from autograder.batch import submission_deadline
     from autograder.runtime import RuntimePolicy
 
-    assert call_timeout() == 10.0
+    assert RuntimePolicy().call_timeout_seconds == 10.0
     assert submission_deadline(45, RuntimePolicy()) == 60 + 45 * 3 * 10
     assert submission_deadline(45, RuntimePolicy(repeats=4)) == 60 + 45 * 5 * 10
+    assert submission_deadline(45, RuntimePolicy(call_timeout_seconds=2)) == 60 + 45 * 3 * 2
 
 
 @pytest.mark.slow
