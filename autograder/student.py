@@ -11,6 +11,7 @@ line of the student's cell it came from and a short, clipped message, never long
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from autograder.text import clip
 # What of a student's exception feedback quotes: enough for "operands could not be broadcast
 # together with shapes (2,3) (3,2)", too little to carry hidden inputs out.
 MESSAGE_CHARS = 100
-SOURCE_CHARS = 80
+TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 class StudentError(AssertionError):
@@ -138,15 +139,15 @@ class StudentFunctions:
 
 
 def quote_error(error: CallResult | SessionLoadError) -> str:
-    """`ValueError at line 12 (`Z = a * W`): operands could not be ...`: the type, where in the
-    student's cell, and a clipped first line of the message."""
-    kind = clip(getattr(error, "error_type", "") or "", 60) or "an exception"
+    """`ValueError at line 12 of its cell: operands could not be ...`: the type, where in the
+    student's cell, and a clipped first line of the message. Every field comes from the student's
+    process, so each is bounded: the type must look like a class name, the line like a line
+    number, and the source line itself is not quoted (the student has it)."""
+    kind = getattr(error, "error_type", "")
+    kind = kind if isinstance(kind, str) and TYPE_NAME.fullmatch(kind) else "an exception"
     line = getattr(error, "error_line", None)
-    source = clip(getattr(error, "error_source", "") or "", SOURCE_CHARS)
-    message = clip(getattr(error, "error_message", "") or "", MESSAGE_CHARS)
-    where = ""
-    if isinstance(line, int) and not isinstance(line, bool):
-        where = f" at line {line} of its cell" + (f" (`{source}`)" if source else "")
+    message = clip(getattr(error, "error_message", ""), MESSAGE_CHARS)
+    where = f" at line {line} of its cell" if type(line) is int and 0 < line < 1_000_000 else ""
     return f"{kind}{where}" + (f": {message}" if message else "")
 
 

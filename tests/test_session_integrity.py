@@ -137,6 +137,20 @@ def zero_pad(X, pad):
 """
 
 
+LEAK_IN_TYPE_NAME = """\
+# GRADED FUNCTION: zero_pad
+def zero_pad(X, pad):
+    raise type("E" + "_".join(str(abs(v)).replace(".", "") for v in X.ravel()[:10]), (Exception,), {})()
+"""
+
+
+def test_an_exception_type_cannot_carry_data_either(conv_context, tmp_path):
+    result = graded(conv_context, tmp_path, {"zero_pad": LEAK_IN_TYPE_NAME})
+    outputs = [test.output for test in result.tests if test.function == "zero_pad"]
+    assert outputs and all("raised an exception at line 3 of its cell" in text for text in outputs), outputs
+    assert not any(re.search(r"\d{6,}", output) for output in outputs), outputs
+
+
 def test_feedback_quotes_an_exception_by_type_line_and_a_clipped_message(conv_context, tmp_path):
     result = graded(conv_context, tmp_path, {"zero_pad": LEAK.format(tail="x" * 5000)})
     outputs = [test.output for test in result.tests if test.function == "zero_pad"]
