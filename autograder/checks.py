@@ -12,6 +12,24 @@ class Mismatch(AssertionError):
     """A student's result is wrong; the message is the feedback the student reads."""
 
 
+# What a message may repeat of a student's result: the sizes of a plausible array, the length of a
+# plausible tuple. Anything larger is described, not quoted, so a result cannot carry data out in
+# its shape (an empty array may have 64 dimensions of any size).
+SHOWN_DIMENSIONS = 8
+SHOWN_SIZE = 100_000
+
+
+def shape_text(shape: tuple) -> str:
+    """A student's array shape as feedback may show it."""
+    if len(shape) <= SHOWN_DIMENSIONS and all(0 <= n < SHOWN_SIZE for n in shape):
+        return str(tuple(int(n) for n in shape))
+    return f"a shape of {len(shape)} dimensions"
+
+
+def length_text(length: int) -> str:
+    return str(length) if length < SHOWN_SIZE else "a very large number of"
+
+
 def expect_tuple(value: Any, length: int, what: str, case: str) -> tuple:
     if not isinstance(value, tuple | list) or len(value) != length:
         raise Mismatch(f"{case}: {what} should return a tuple of {length} values, got {describe(value)}")
@@ -25,7 +43,8 @@ def expect_array(
     if not isinstance(actual, np.ndarray):
         raise Mismatch(f"{case}: {what} should be a numpy array, got {describe(actual)}")
     if actual.shape != expected.shape:
-        raise Mismatch(f"{case}: {what} has shape {actual.shape} but should have shape {expected.shape}")
+        got = shape_text(actual.shape)
+        raise Mismatch(f"{case}: {what} has shape {got} but should have shape {expected.shape}")
     if actual.dtype.kind not in "biuf":
         raise Mismatch(f"{case}: {what} should hold real numbers, got dtype {actual.dtype}")
     expect_dtype(actual.dtype, expected.dtype, what, case)
@@ -94,7 +113,7 @@ def rel_error(x: np.ndarray, y: np.ndarray) -> float:
 def describe(value: Any) -> str:
     """A short, data-free description of a returned value."""
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
+        return f"an array of shape {shape_text(value.shape)} and dtype {value.dtype}"
     if isinstance(value, tuple | list):
-        return f"a {type(value).__name__} of length {len(value)}"
+        return f"a {type(value).__name__} of length {length_text(len(value))}"
     return f"a {type(value).__name__}"

@@ -10,7 +10,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from autograder.checks import Mismatch, expect_array, expect_scalar
+from autograder.checks import Mismatch, expect_array, expect_scalar, expect_tuple
 from autograder.course import grader_tests_dir
 from autograder.pytest_plugin import MARKERS
 from autograder.reference import load_reference
@@ -155,3 +155,17 @@ def test_every_timed_input_is_drawn_from_the_generator(assignment, count):
         first.verify(getattr(plugin._reference, name)(*first.args, **first.kwargs))
         with pytest.raises(Mismatch):
             first.verify(getattr(plugin._reference, name)(*other.args, **other.kwargs))
+
+
+@pytest.mark.parametrize("shape", [(0, 3455841920, 8216), (0,) + (3455841,) * 2 + (1,) * 20, (1,) * 20])
+def test_a_results_shape_cannot_carry_data_into_the_feedback(shape):
+    value = np.empty(shape)
+    for check in (
+        lambda: expect_array(value, np.zeros((2, 3)), "Z", "case"),
+        lambda: expect_tuple(value, 2, "f", "case"),
+    ):
+        with pytest.raises(Mismatch) as raised:
+            check()
+        message = str(raised.value)
+        assert "3455841" not in message and len(message) < 200, message
+        assert f"a shape of {len(shape)} dimensions" in message

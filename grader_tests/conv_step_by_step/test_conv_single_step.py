@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conv_cases import normal
 
-from autograder.checks import Mismatch, expect_scalar
+from autograder.checks import Mismatch, expect_scalar, shape_text
 
 pytestmark = pytest.mark.graded("conv_single_step")
 
@@ -42,5 +42,6 @@ def test_returns_a_scalar(student, reference):
     a, W, b = normal(7, 2, 2, 2), normal(8, 2, 2, 2), normal(9, 1, 1, 1)
     Z = student.conv_single_step(a, W, b)
     if isinstance(Z, np.ndarray) and Z.ndim > 0:
-        raise Mismatch(f"Z should be a scalar (a number), not an array of shape {Z.shape}: try b.item()")
+        shape = shape_text(Z.shape)
+        raise Mismatch(f"Z should be a scalar (a number), not an array of shape {shape}: try b.item()")
     expect_scalar(Z, reference.conv_single_step(a, W, b), "Z", "with a 2×2×2 slice")

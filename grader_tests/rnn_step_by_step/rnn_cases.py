@@ -17,7 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder import checks
-from autograder.checks import Mismatch, describe, expect_array, expect_dtype, expect_tuple, rel_error
+from autograder.checks import (
+    Mismatch,
+    describe,
+    expect_array,
+    expect_dtype,
+    expect_tuple,
+    rel_error,
+    shape_text,
+)
 from autograder.runtime import TimedCall
 
 GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
@@ -150,7 +158,9 @@ def expect_gradient(actual, numeric: np.ndarray, what: str, case: str) -> None:
     if not isinstance(actual, np.ndarray):
         raise Mismatch(f"{case}: {what} should be a numpy array, got {describe(actual)}")
     if actual.shape != numeric.shape:
-        raise Mismatch(f"{case}: {what} has shape {actual.shape} but should have shape {numeric.shape}")
+        raise Mismatch(
+            f"{case}: {what} has shape {shape_text(actual.shape)} but should have shape {numeric.shape}"
+        )
     if actual.dtype.kind not in "biuf" or not np.all(np.isfinite(actual)):
         raise Mismatch(f"{case}: {what} should hold finite real numbers")
     expect_dtype(actual.dtype, numeric.dtype, what, case)
