@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import io
 import secrets
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import grader_tests_dir
-from autograder.fingerprint import fingerprint, use_hidden_tests
+from autograder.fingerprint import fingerprint, grade_key, use_hidden_tests
 from autograder.notebook import NotebookError
 from autograder.pytest_plugin import GradingPlugin
 from autograder.reference import allowed_calls, reference_cells, reference_functions
@@ -118,6 +119,25 @@ def grade_submission(
         problem,
         digest=submission.digest if submission else "",
     )
+
+
+def grade_bytes(
+    context: GradingContext, student_id: str, data: bytes | None, problem: str = ""
+) -> SubmissionResult:
+    """Grade a notebook handed over as its bytes (None with the problem when there is none); the
+    result carries the grade key it may be reused under. Never raises: a grader failure is a row."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="autograder-submission-") as scratch:
+            path = None
+            if data is not None and not problem:
+                path = Path(scratch) / f"{context.assignment}.ipynb"
+                path.write_bytes(data)
+            problem = problem or ("" if path else "no notebook")
+            result = grade_submission(context, student_id, path, problem=problem)
+    except Exception:
+        return internal_error_row(student_id, context.assignment)
+    result.fingerprint = grade_key(getattr(context, "fingerprint", ""), result.digest)
+    return result
 
 
 def internal_error_row(student_id: str, assignment: str) -> SubmissionResult:

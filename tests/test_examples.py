@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from autograder.batch import find_submissions, grade_all
+from autograder.batch import grade_all
 from autograder.examples import build_examples
 from autograder.grade import internal_error_row
+from autograder.intake import find_submissions
 
 FULL = {
     "zero_pad": 5,

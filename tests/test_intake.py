@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import find_submissions
+from autograder.intake import find_submissions
 from autograder.notebook import NotebookError, graded_cells, read_cells
 from autograder.results import SubmissionResult, write_grades_csv, write_results_json
 from autograder.submission import load_submission
@@ -208,7 +208,7 @@ def fake_grade(context, student_id, data, problem):
 
 
 def test_a_grading_process_that_hangs_or_dies_costs_only_its_submission(tmp_path):
-    from autograder.batch import grade_on_local_cores
+    from autograder.local_processes import grade_on_local_cores
     from autograder.runtime import RuntimePolicy
 
     for student in ["a", "hangs", "b", "dies", "c", "crashes", "d"]:
@@ -235,7 +235,7 @@ def fake_setup_fails(assignment, policy):
 
 
 def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_path):
-    from autograder.batch import grade_on_local_cores
+    from autograder.local_processes import grade_on_local_cores
     from autograder.runtime import RuntimePolicy
 
     for student in ["a", "b", "c"]:
@@ -251,7 +251,7 @@ def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_
 
 
 def test_the_submission_deadline_follows_from_the_settings():
-    from autograder.batch import submission_deadline
+    from autograder.local_processes import submission_deadline
     from autograder.runtime import RuntimePolicy
 
     assert RuntimePolicy().call_timeout_seconds == 10.0

@@ -159,18 +159,17 @@ def test_grading_json_of_an_old_grader_is_not_reused(course):
 
 
 def test_a_result_of_autograder_grade_is_reused_and_grading_does_not_run(course, monkeypatch):
-    from autograder import batch, grade
+    from autograder import grade
 
     context = grade.process_context(ASSIGNMENT, RuntimePolicy())
     data = (course / "submitted" / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes()
-    result = batch.grade_bytes(context, "s1", data, "")
+    result = grade.grade_bytes(context, "s1", data, "")
     assert result.fingerprint and [test.score for test in result.tests] == [1.0]
     write_results_json(result, course / "grades" / ASSIGNMENT)
 
     def refuse(*_, **__):
         raise AssertionError("graded again")
 
-    monkeypatch.setattr(batch, "grade_submission", refuse)
     monkeypatch.setattr(grade, "grade_submission", refuse)
     assert autograde(course).startswith("PASS double: two")
 
