@@ -21,7 +21,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Stubs students receive: a clear error instead of a silent `pass`.
 c.ClearSolutions.code_stub = {
-    "python": "# YOUR CODE HERE\nraise NotImplementedError(\"replace this line with your code\")",
+    "python": '# YOUR CODE HERE\nraise NotImplementedError("replace this line with your code")',
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
@@ -40,7 +40,12 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.nbgrader_plugin import SandboxedGrading  # noqa: E402
+from autograder.nbgrader_plugin import SandboxedGrading, UntrustedNotebookExporter  # noqa: E402
+
+# nbgrader reads each submitted notebook itself (and then its copy in autograded/): through the
+# grader's safe reader, so that a FIFO or a link there is graded as that problem instead of
+# hanging the batch or reading what it points to.
+c.Autograde.exporter_class = UntrustedNotebookExporter
 
 c.Autograde.autograde_preprocessors = [
     SandboxedGrading,

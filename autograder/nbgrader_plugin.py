@@ -10,6 +10,10 @@ What is graded is the submitted file as the grader's one safe reader reads it
 (autograder.notebook.read_untrusted): a notebook that is a link, a hard link or a special file
 is graded as that problem, and the content nbgrader read through it is blanked from the
 autograded copy, so neither another student's work nor a root-only file reaches the feedback.
+nbgrader itself reads the submitted file too, with its exporter: `nbgrader_config.py` makes that
+`UntrustedNotebookExporter`, which reads through the same safe reader (no FIFO blocks it, no link
+is followed) and hands nbgrader the release's notebook, student cells blanked, for a notebook it
+refuses: its graded cells then score zero with the reason in the feedback, and the batch goes on.
 When `autograder grade` graded the same submission with the same hidden tests, source notebook
 and settings (the same grade key, autograder.fingerprint), its result is reused.
 
@@ -22,13 +26,19 @@ cells the student wrote are the other student text nbconvert renders: they are s
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbconvert.exporters.exporter import ResourcesDict
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
+from autograder.notebook import NotebookError, check_json_shape, read_notebook, read_untrusted
 from autograder.results import SubmissionResult, visible
 
 HIDDEN_TESTS_SUFFIX = "_hidden_tests"
@@ -66,8 +76,6 @@ class SandboxedGrading(NbGraderPreprocessor):
 
     def _submitted_path(self, info: dict) -> tuple[Path, tuple[str, ...]]:
         """(the course's submitted folder, the notebook's path below it, name by name)."""
-        from nbgrader.coursedir import CourseDirectory
-
         coursedir = CourseDirectory(parent=self)
         root = Path(coursedir.root) / coursedir.submitted_directory
         path = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
@@ -104,6 +112,52 @@ class SandboxedGrading(NbGraderPreprocessor):
             return SubmissionResult.from_json(stored["result"])
         except (OSError, ValueError, TypeError, KeyError, AttributeError, NotebookError):
             return None
+
+
+class UntrustedNotebookExporter(NotebookExporter):
+    """nbgrader autograde's reader (`c.Autograde.exporter_class`). Stock nbconvert opens the path
+    it is given, following links and blocking on a FIFO; autograde calls it on
+    <submitted>/<student>/<assignment>/<notebook>.ipynb, then on the copy it wrote to autograded/.
+    This one reads only through the safe reader, relative to the folder three levels up, so a link
+    at the student or assignment level is refused too. A refused notebook is replaced by
+    `stand_in_notebook`: SandboxedGrading reads the submitted file again and grades it as that
+    problem, so nothing of what nbgrader was pointed at is read or shown."""
+
+    def from_filename(self, filename: str, resources: dict | None = None, **kw):
+        path = Path(os.path.abspath(filename))
+        resources = ResourcesDict() if resources is None else resources
+        resources.setdefault("metadata", ResourcesDict())
+        resources["metadata"].update(name=path.stem, path=str(path.parent))
+        try:
+            nb = read_untrusted_notebook(path.parents[2], path.parts[-3:])
+        except NotebookError as error:
+            info, coursedir = resources["nbgrader"], CourseDirectory(parent=self)
+            nb = stand_in_notebook(coursedir, info["assignment"], info["notebook"], str(error))
+        return self.from_notebook_node(nb, resources, **kw)
+
+
+def read_untrusted_notebook(folder: Path, parts: Sequence[str]) -> nbformat.NotebookNode:
+    """folder/parts... as nbformat reads it, read by the safe reader and within the JSON limits."""
+    data = read_untrusted(folder, parts)
+    check_json_shape(data, parts[-1])
+    try:
+        return nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as error:  # nbformat raises several unrelated types for bad JSON
+        reason = visible(str(error)[:200])
+        raise NotebookError(f"the notebook is not a readable .ipynb file: {reason}") from None
+
+
+def stand_in_notebook(
+    coursedir: CourseDirectory, assignment: str, notebook: str, problem: str
+) -> nbformat.NotebookNode:
+    """What nbgrader holds in place of a notebook it cannot read: the release's, with every cell a
+    student could change blanked, so that all its graded cells are there for SaveAutoGrades to
+    record what SandboxedGrading scores (zero, with the reason, for a notebook the safe reader
+    refuses or that does not parse), and nothing of a student's is."""
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment)) / f"{notebook}.ipynb"
+    nb = read_notebook(release)
+    withhold_student_cells(nb, problem)
+    return nb
 
 
 def instructor_markdown(assignment: str) -> set[str]:

@@ -1,11 +1,14 @@
 """Stock nbgrader commands on a copy of the course: `nbgrader autograde` grades with the same
 sandboxed engine and gives the same scores as `autograder grade`; scores reach the gradebook,
 `nbgrader export` lists them and `nbgrader generate_feedback` writes each student's report, in
-which nothing a student wrote is live HTML."""
+which nothing a student wrote is live HTML. A submissions folder with a FIFO, a link to /dev/zero
+or a linked student folder still grades to the end: those students get zero and the reason."""
 
 import csv
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -18,7 +21,13 @@ from autograder.examples import build_examples
 from autograder.release import nbgrader_environment
 
 ASSIGNMENT = "conv_step_by_step"
-STUDENTS = ["course_loops", "flipped_kernel", "reference"]
+STUDENTS = ["broken_file", "course_loops", "flipped_kernel", "reference"]  # broken_file: bad JSON
+# Stock nbgrader blocks for ever opening the FIFO and reads /dev/zero until memory runs out.
+HOSTILE_FILES = {  # (what the feedback says the notebook is, how to make it)
+    "fifo": ("named pipe", lambda path: os.mkfifo(path)),
+    "zero": ("symbolic link", lambda path: path.symlink_to("/dev/zero")),
+}
+AUTOGRADE_SECONDS = 180  # the whole batch: 15 s on two cores
 HOSTILE_ZERO_PAD = """# GRADED FUNCTION: zero_pad
 def zero_pad(X, pad):
     raise ValueError("<script>alert('message')</script><img src=x onerror=alert(2)>\\x1b[31m")
@@ -39,13 +48,26 @@ def hostile_notebook(reference_notebook, target):
     nbformat.write(nb, target)
 
 
-def nbgrader(course, *args):
+def nbgrader(course, *args, timeout=None):
+    """Run an nbgrader command; past `timeout` seconds it is killed with all its processes."""
     command = [sys.executable, "-m", "nbgrader", *args]
-    completed = subprocess.run(
-        command, cwd=course, capture_output=True, text=True, env=nbgrader_environment()
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return completed
+    with subprocess.Popen(
+        command,
+        cwd=course,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=nbgrader_environment(),
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            pytest.fail(f"nbgrader {args[0]} did not finish in {timeout} s:\n{stderr[-3000:]}")
+    assert process.returncode == 0, stdout + stderr
+    return stdout, stderr
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +85,13 @@ def course(tmp_path_factory):
     # A student folder whose notebook is a link to another student's: graded as that problem.
     (course / "submitted" / "copycat" / ASSIGNMENT).mkdir(parents=True)
     (course / "submitted" / "copycat" / notebook).symlink_to(course / "submitted" / "reference" / notebook)
+    for student, (_, make) in HOSTILE_FILES.items():
+        (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
+        make(course / "submitted" / student / notebook)
+    # A student folder that is a link to another student's folder.
+    (course / "submitted" / "mirror").symlink_to(course / "submitted" / "reference")
     # nbgrader before `autograder grade`, so it cannot reuse results: it grades with the engine itself.
-    nbgrader(course, "autograde", ASSIGNMENT)
+    nbgrader(course, "autograde", ASSIGNMENT, timeout=AUTOGRADE_SECONDS)
     return course
 
 
@@ -80,6 +107,7 @@ def test_nbgrader_autograde_matches_autograder_grade_and_feeds_the_gradebook(cou
     assert exported == {result.student_id: result.score for result in results}
     assert exported["reference"] == 100 and exported["course_loops"] == 80
     assert exported["hostile"] == 95 and exported["copycat"] == 0
+    assert all(exported[student] == 0 for student in ["broken_file", *HOSTILE_FILES, "mirror"])
 
 
 @pytest.mark.slow
@@ -112,3 +140,22 @@ def test_a_notebook_linked_to_another_students_is_graded_as_that_problem(course)
     report = feedback_of(course, "copycat")
     assert "Problem with this submission: the notebook is a symbolic link" in report
     assert "np.pad" in feedback_of(course, "reference") and "np.pad" not in report  # none of its code
+
+
+@pytest.mark.slow
+def test_a_fifo_a_device_link_or_a_linked_student_folder_is_zero_with_the_reason(course):
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    for student, (reason, _) in HOSTILE_FILES.items():
+        assert f"Problem with this submission: the notebook is a {reason}" in feedback_of(course, student)
+    report = feedback_of(course, "mirror")
+    assert "Problem with this submission: mirror/ is a symbolic link, not a folder" in report
+    assert "np.pad" not in report  # none of the linked student's code
+
+
+@pytest.mark.slow
+def test_a_notebook_that_does_not_parse_is_zero_with_the_reason(course):
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    report = feedback_of(course, "broken_file")
+    assert (
+        f"Problem with this submission: notebook {ASSIGNMENT}.ipynb is not a readable .ipynb file" in report
+    )

@@ -1,16 +1,19 @@
 """Grading on a Dask cluster gives every student the same grade as grading on local cores; the
-notebooks shipped are read by the same safe reader, and the course shipped is all of it."""
+notebooks shipped are read by the same safe reader, the course shipped is all of it, and a
+submission past the local batch's deadline is a row while the run goes on."""
 
 import contextlib
 import json
 import os
 import shutil
 import signal
+import time
 
 import pytest
 
 from autograder.batch import grade_all
 from autograder.examples import build_examples
+from autograder.runtime import RuntimePolicy
 
 distributed = pytest.importorskip("distributed")
 
@@ -119,6 +122,64 @@ def test_the_cluster_ships_only_regular_files_of_the_students_own(cluster, tmp_p
     for student in ["copycat", "zero"]:
         assert "symbolic link" in results[student].problem and results[student].score == 0
     assert (tmp_path / "out" / "grades.csv").read_text().count("\n") == 5
+
+
+class HangOneSubmission(distributed.WorkerPlugin):
+    """On every worker, a restarted one too: 5 s of overhead in the local batch's deadline formula,
+    and a grader that hangs on the student "hangs" (as a grader or sandbox bug could) and passes
+    the others."""
+
+    def setup(self, worker) -> None:
+        import autograder.local_processes
+        import autograder.scale_out
+        from autograder.results import SubmissionResult
+
+        autograder.local_processes.SUBMISSION_OVERHEAD_SECONDS = 5.0
+
+        def grade(context, student_id, data, problem=""):
+            if student_id == "hangs":
+                time.sleep(3600)
+            return SubmissionResult(student_id, context.assignment, problem=f"graded {len(data)} bytes")
+
+        autograder.scale_out.grade_bytes = grade
+
+
+@pytest.mark.slow
+def test_a_submission_past_its_deadline_is_a_row_and_the_run_finishes(tmp_path):
+    submitted = tmp_path / "submitted"
+    students = ["a", "b", "hangs", "c", "d", "e"]
+    for student in students:
+        (submitted / student / A).mkdir(parents=True)
+        (submitted / student / A / f"{A}.ipynb").write_text('{"cells": []}')
+    # A cluster of its own: its workers are patched, and one of them is restarted. Its HTTP server
+    # on a free port: the module's cluster may hold the default one.
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        client.register_plugin(HangOneSubmission())
+        workers = set(client.scheduler_info()["workers"])
+        started = time.monotonic()
+        no_call_time = RuntimePolicy(call_timeout_seconds=0.0)  # the deadline: 5 s of overhead only
+        with at_most(120):
+            results = grade_all(
+                A,
+                submitted,
+                tmp_path / "out",
+                policy=no_call_time,
+                scheduler=cluster.scheduler_address,
+                show_progress=False,
+            )
+        assert time.monotonic() - started < 60
+        graded = {result.student_id: result.problem for result in results}
+        assert sorted(graded) == sorted(students)
+        assert graded.pop("hangs") == "grading timed out: no result after 5 s"
+        assert set(graded.values()) == {"graded 13 bytes"}  # every other student, on either worker
+        client.wait_for_workers(2, timeout=30)
+        assert len(workers & set(client.scheduler_info()["workers"])) == 1  # the stuck one restarted
+    assert (tmp_path / "out" / "grades.csv").read_text().count("\n") == len(students) + 1
 
 
 @pytest.mark.slow
