@@ -40,12 +40,19 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.nbgrader_plugin import SandboxedGrading, UntrustedNotebookExporter  # noqa: E402
+from autograder.nbgrader_plugin import (  # noqa: E402
+    SandboxedGrading,
+    UntrustedNotebookExporter,
+    guard_student_files,
+)
 
 # nbgrader reads each submitted notebook itself (and then its copy in autograded/): through the
 # grader's safe reader, so that a FIFO or a link there is graded as that problem instead of
 # hanging the batch or reading what it points to.
 c.Autograde.exporter_class = UntrustedNotebookExporter
+# nbgrader copies a student's other files following links, and opens timestamp.txt blocking:
+# only plain files are copied, and the timestamp is read through the grader's safe reader.
+guard_student_files()
 
 c.Autograde.autograde_preprocessors = [
     SandboxedGrading,

@@ -28,12 +28,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbconvert.exporters.exporter import ResourcesDict
+from nbgrader import utils as nbgrader_utils
+from nbgrader.converters import Autograde
+from nbgrader.converters import base as nbgrader_base
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
@@ -221,3 +225,59 @@ def write_feedback_cells(nb: nbformat.NotebookNode, result: SubmissionResult) ->
             nbformat.v4.new_output("execute_result", data={"text/plain": f"{score:g}"}, execution_count=1),
         ]
         cell.execution_count = 1
+
+
+# nbgrader's converters copy a student's other files (data, notes) next to the notebook with
+# shutil.copy, which follows links and blocks on a FIFO, and read timestamp.txt with open():
+# a link to a root-only file would be copied into autograded/ and sent back in the feedback.
+MAX_STUDENT_FILE_BYTES = 64 << 20
+MAX_TIMESTAMP_BYTES = 1024
+
+
+def plain_student_files(folder: str, exclude: Sequence[str] | None = None) -> list[str]:
+    """nbgrader's find_all_files for a student's folder, keeping only regular files reached
+    without a link (single-named, of a plausible size): nothing else is copied."""
+    if not os.path.isdir(folder) or os.path.islink(folder):
+        return []
+    kept = []
+    for path in nbgrader_utils.find_all_files(folder, exclude):
+        try:
+            status = os.lstat(path)
+        except OSError:
+            continue
+        regular = stat.S_ISREG(status.st_mode) and status.st_nlink == 1
+        if regular and status.st_size <= MAX_STUDENT_FILE_BYTES:
+            kept.append(path)
+    return kept
+
+
+def existing_timestamp(self: CourseDirectory, dest_path: str):
+    """CourseDirectory.get_existing_timestamp, reading timestamp.txt through the safe reader."""
+    try:
+        text = read_untrusted(dest_path, ["timestamp.txt"], MAX_TIMESTAMP_BYTES).decode("utf-8", "replace")
+    except (NotebookError, OSError):
+        return None
+    try:
+        return nbgrader_utils.parse_utc(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def guard_student_files() -> None:
+    """Make `nbgrader autograde` copy only a student's plain files and read timestamps safely
+    (called from nbgrader_config.py: nbgrader has no setting for either). The file filter holds
+    only while autograde copies a student's folder; the instructor's folders are copied as ever."""
+    if getattr(Autograde.init_assignment, "guarded", False):
+        return
+    copy_student_folder = Autograde.init_assignment
+
+    def init_assignment(self: Autograde, assignment_id: str, student_id: str) -> None:
+        nbgrader_base.find_all_files = plain_student_files
+        try:
+            copy_student_folder(self, assignment_id, student_id)
+        finally:
+            nbgrader_base.find_all_files = nbgrader_utils.find_all_files
+
+    init_assignment.guarded = True
+    Autograde.init_assignment = init_assignment
+    CourseDirectory.get_existing_timestamp = existing_timestamp

@@ -27,6 +27,7 @@ HOSTILE_FILES = {  # (what the feedback says the notebook is, how to make it)
     "fifo": ("named pipe", lambda path: os.mkfifo(path)),
     "zero": ("symbolic link", lambda path: path.symlink_to("/dev/zero")),
 }
+SECRET = "root-only-secret-3f9a1c"
 AUTOGRADE_SECONDS = 180  # the whole batch: 15 s on two cores
 HOSTILE_ZERO_PAD = """# GRADED FUNCTION: zero_pad
 def zero_pad(X, pad):
@@ -90,6 +91,17 @@ def course(tmp_path_factory):
         make(course / "submitted" / student / notebook)
     # A student folder that is a link to another student's folder.
     (course / "submitted" / "mirror").symlink_to(course / "submitted" / "reference")
+    # An honest notebook beside other files nbgrader would copy: a link to a root-only file, a
+    # FIFO, and a timestamp.txt that is a FIFO.
+    extras = course / "submitted" / "extras" / ASSIGNMENT
+    shutil.copytree(examples / "reference" / ASSIGNMENT, extras)
+    secret = tmp_path_factory.mktemp("root_only") / "secret.txt"
+    secret.write_text(SECRET)
+    secret.chmod(0o600)
+    (extras / "notes.txt").symlink_to(secret)
+    os.mkfifo(extras / "data.bin")
+    (extras / "timestamp.txt").unlink(missing_ok=True)
+    os.mkfifo(extras / "timestamp.txt")
     # nbgrader before `autograder grade`, so it cannot reuse results: it grades with the engine itself.
     nbgrader(course, "autograde", ASSIGNMENT, timeout=AUTOGRADE_SECONDS)
     return course
@@ -106,7 +118,7 @@ def test_nbgrader_autograde_matches_autograder_grade_and_feeds_the_gradebook(cou
     )
     assert exported == {result.student_id: result.score for result in results}
     assert exported["reference"] == 100 and exported["course_loops"] == 80
-    assert exported["hostile"] == 95 and exported["copycat"] == 0
+    assert exported["hostile"] == 95 and exported["copycat"] == 0 and exported["extras"] == 100
     assert all(exported[student] == 0 for student in ["broken_file", *HOSTILE_FILES, "mirror"])
 
 
@@ -159,3 +171,13 @@ def test_a_notebook_that_does_not_parse_is_zero_with_the_reason(course):
     assert (
         f"Problem with this submission: notebook {ASSIGNMENT}.ipynb is not a readable .ipynb file" in report
     )
+
+
+@pytest.mark.slow
+def test_only_a_students_plain_files_are_copied(course):
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    copied = [path for folder in ("autograded", "feedback") for path in (course / folder).rglob("*")]
+    assert not [path for path in copied if path.is_file() and SECRET in path.read_text(errors="replace")]
+    extras = course / "autograded" / "extras" / ASSIGNMENT
+    assert (extras / f"{ASSIGNMENT}.ipynb").is_file()
+    assert not (extras / "notes.txt").exists() and not (extras / "data.bin").exists()
