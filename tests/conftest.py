@@ -1,3 +1,6 @@
+import contextlib
+import signal
+
 import pytest
 
 from autograder.reference import load_reference
@@ -7,3 +10,24 @@ from autograder.reference import load_reference
 def conv_reference():
     """The reference solution of conv_step_by_step, loaded from the source notebook."""
     return load_reference("conv_step_by_step")
+
+
+@contextlib.contextmanager
+def _at_most(seconds: float):
+    def expire(*_):
+        raise TimeoutError(f"blocked for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def at_most():
+    """`with at_most(seconds):` fails with TimeoutError instead of hanging: a blocking open or
+    read is interrupted by SIGALRM."""
+    return _at_most

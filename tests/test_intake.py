@@ -1,7 +1,6 @@
 """The submissions folder is hostile: only regular files inside a student's own folder are read,
 nothing blocks, every student gets a row with a reason, and the batch always finishes."""
 
-import contextlib
 import json
 import os
 import signal
@@ -21,22 +20,6 @@ ZERO_PAD = "# GRADED FUNCTION: zero_pad\ndef zero_pad(X, pad):\n    return X\n"
 NOTEBOOK = {"cells": [{"cell_type": "code", "source": ZERO_PAD}]}
 
 
-@contextlib.contextmanager
-def at_most(seconds):
-    """Fail instead of hanging: a blocking open or read is interrupted by SIGALRM."""
-
-    def expire(*_):
-        raise TimeoutError(f"blocked for more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def notebook_of(tmp_path, student, content=None):
     folder = tmp_path / student / A
     folder.mkdir(parents=True, exist_ok=True)
@@ -46,22 +29,27 @@ def notebook_of(tmp_path, student, content=None):
     return path
 
 
-def graded_as_found(tmp_path):
-    """What grading would use of each student's folder: the job's problem, or the cells its
-    notebook loads to (the old grader loaded job.notebook with load_submission)."""
-    seen = {}
-    with at_most(5):
-        for job in find_submissions(tmp_path, A):
-            if job.problem or job.notebook is None:
-                seen[job.student_id] = ("problem", job.problem)
-                continue
-            try:
-                if hasattr(job, "read"):
-                    job.read()  # the one safe reader
-                seen[job.student_id] = ("cells", load_submission(job.student_id, job.notebook).cells)
-            except NotebookError as error:
-                seen[job.student_id] = ("problem", str(error))
-    return seen
+@pytest.fixture
+def graded_as_found(tmp_path, at_most):
+    """`graded_as_found()`: what grading would use of each student's folder: the job's problem,
+    or the cells its notebook loads to (the old grader loaded job.notebook with load_submission)."""
+
+    def grade():
+        seen = {}
+        with at_most(5):
+            for job in find_submissions(tmp_path, A):
+                if job.problem or job.notebook is None:
+                    seen[job.student_id] = ("problem", job.problem)
+                    continue
+                try:
+                    if hasattr(job, "read"):
+                        job.read()  # the one safe reader
+                    seen[job.student_id] = ("cells", load_submission(job.student_id, job.notebook).cells)
+                except NotebookError as error:
+                    seen[job.student_id] = ("problem", str(error))
+        return seen
+
+    return grade
 
 
 def root_only_file(tmp_path):
@@ -99,24 +87,26 @@ REASONS = {
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_a_notebook_that_is_not_a_regular_file_of_the_student_is_a_row_with_the_reason(tmp_path, attack):
+def test_a_notebook_that_is_not_a_regular_file_of_the_student_is_a_row_with_the_reason(
+    tmp_path, attack, graded_as_found
+):
     if attack == "device" and os.geteuid() != 0:
         pytest.skip("making a device node needs root")
     path = notebook_of(tmp_path, "mallory", content=False)
     ATTACKS[attack](tmp_path, path)
-    seen = graded_as_found(tmp_path)
+    seen = graded_as_found()
     kind, detail = seen["mallory"]
     assert kind == "problem", f"the grader read {attack}: {detail}"
     assert REASONS[attack] in detail
     assert "only" in detail and "graded" in detail
 
 
-def test_a_symlinked_student_folder_or_assignment_folder_is_a_row(tmp_path):
+def test_a_symlinked_student_folder_or_assignment_folder_is_a_row(tmp_path, graded_as_found):
     notebook_of(tmp_path, "victim")
     (tmp_path / "mallory").symlink_to(tmp_path / "victim")  # the whole student folder
     (tmp_path / "eve").mkdir()
     (tmp_path / "eve" / A).symlink_to(tmp_path / "victim" / A)  # the assignment folder
-    seen = graded_as_found(tmp_path)
+    seen = graded_as_found()
     assert seen["victim"][0] == "cells"
     assert seen["mallory"] == ("problem", seen["mallory"][1]) and "symbolic link" in seen["mallory"][1]
     assert seen["eve"][0] == "problem" and "symbolic link" in seen["eve"][1]
@@ -140,12 +130,12 @@ def test_the_reader_checks_every_level_and_the_size_on_the_opened_file(tmp_path)
         read_untrusted(tmp_path, ["alice", A, path.name], max_bytes=10)
 
 
-def test_an_oversized_sparse_notebook_is_refused_without_reading_it(tmp_path):
+def test_an_oversized_sparse_notebook_is_refused_without_reading_it(tmp_path, graded_as_found):
     path = notebook_of(tmp_path, "bob", content=False)
     with path.open("wb") as stream:
         stream.truncate(64 << 30)  # 64 GiB of holes: reading it would take minutes and the memory
     started = time.monotonic()
-    kind, detail = graded_as_found(tmp_path)["bob"]
+    kind, detail = graded_as_found()["bob"]
     assert kind == "problem" and "over the 16 MiB limit" in detail
     assert time.monotonic() - started < 2
 
@@ -207,7 +197,7 @@ def fake_grade(context, student_id, data, problem):
     return SubmissionResult(student_id, context.assignment, problem=problem or f"graded {len(data)} bytes")
 
 
-def test_a_grading_process_that_hangs_or_dies_costs_only_its_submission(tmp_path):
+def test_a_grading_process_that_hangs_or_dies_costs_only_its_submission(tmp_path, at_most):
     from autograder.local_processes import grade_on_local_cores
     from autograder.runtime import RuntimePolicy
 
@@ -234,7 +224,7 @@ def fake_setup_fails(assignment, policy):
     raise RuntimeError("the source notebook is broken")
 
 
-def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_path):
+def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_path, at_most):
     from autograder.local_processes import grade_on_local_cores
     from autograder.runtime import RuntimePolicy
 
@@ -261,7 +251,7 @@ def test_the_submission_deadline_follows_from_the_settings():
 
 
 @pytest.mark.slow
-def test_a_batch_with_hostile_folders_finishes_and_every_student_has_a_row(tmp_path):
+def test_a_batch_with_hostile_folders_finishes_and_every_student_has_a_row(tmp_path, at_most):
     """The smallest batch: one honest notebook beside a FIFO, a link to it and a link to /dev/zero."""
     from autograder.batch import grade_all
     from autograder.examples import build_examples

@@ -2,11 +2,9 @@
 notebooks shipped are read by the same safe reader, the course shipped is all of it, and a
 submission past the local batch's deadline is a row while the run goes on."""
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import time
 
 import pytest
@@ -83,22 +81,8 @@ def test_cluster_grades_equal_local_grades(cluster, tmp_path):
     assert (tmp_path / "remote" / "grades.csv").read_text() == (tmp_path / "local" / "grades.csv").read_text()
 
 
-@contextlib.contextmanager
-def at_most(seconds):
-    def expire(*_):
-        raise TimeoutError(f"blocked for more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.mark.slow
-def test_the_cluster_ships_only_regular_files_of_the_students_own(cluster, tmp_path):
+def test_the_cluster_ships_only_regular_files_of_the_students_own(cluster, tmp_path, at_most):
     submitted = tmp_path / "submitted"
     examples = tmp_path / "examples"
     build_examples(A, examples)
@@ -145,7 +129,7 @@ class HangOneSubmission(distributed.WorkerPlugin):
 
 
 @pytest.mark.slow
-def test_a_submission_past_its_deadline_is_a_row_and_the_run_finishes(tmp_path):
+def test_a_submission_past_its_deadline_is_a_row_and_the_run_finishes(tmp_path, at_most):
     submitted = tmp_path / "submitted"
     students = ["a", "b", "hangs", "c", "d", "e"]
     for student in students:
