@@ -10,10 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Every seeded value is drawn from (SALT, seed): a case's seed alone, guessed from a value a
+# student's code printed into an exception, does not rebuild the hidden inputs. Change it when
+# the hidden tests may have been seen (a new term): only the values change, never a verdict.
+SALT = 0x784F2651FEE17B8A
+
 
 def normal(source: int | np.random.Generator, *shape: int) -> np.ndarray:
-    """Standard normal values from a seed, or drawn from a Generator."""
-    return np.random.default_rng(source).standard_normal(shape)
+    """Standard normal values from a seed (salted), or drawn from a Generator."""
+    rng = source if isinstance(source, np.random.Generator) else np.random.default_rng([SALT, source])
+    return rng.standard_normal(shape)
 
 
 def source(rng: np.random.Generator | None, seed: int) -> int | np.random.Generator:

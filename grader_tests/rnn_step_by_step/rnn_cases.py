@@ -32,9 +32,16 @@ GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
 GRADIENT_TOLERANCE = 1e-6  # on cs231n's rel_error; the reference is around 1e-9 on these cases
 
 
+# Every seeded value is drawn from (SALT, seed): a case's seed alone, guessed from a value a
+# student's code printed into an exception, does not rebuild the hidden inputs. Change it when
+# the hidden tests may have been seen (a new term): only the values change, never a verdict.
+SALT = 0xFDDB53D067E80AFD
+
+
 def normal(source: int | np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
-    """Normal values from a seed, or drawn from a Generator."""
-    return scale * np.random.default_rng(source).standard_normal(shape)
+    """Normal values from a seed (salted), or drawn from a Generator."""
+    rng = source if isinstance(source, np.random.Generator) else np.random.default_rng([SALT, source])
+    return scale * rng.standard_normal(shape)
 
 
 def source(rng: np.random.Generator | None, seed: int) -> int | np.random.Generator:
