@@ -12,9 +12,12 @@ Layers, each a kernel mechanism. A missing layer is reported with a
 1. bubblewrap (when `bwrap` is on PATH): new user, pid, net, ipc, uts and cgroup
    namespaces; no nested user namespaces; the zygote's init is pid 1, so killing it
    (or the zygote) tears down every process in the sandbox; dies with the grader; a
-   read-only root holding only /usr, /etc/ld.so.cache, the Python installation and
-   a private copy of worker.py/wire.py/landlock.py; a size-limited tmpfs scratch
-   dir is the only writable place. The course folder does not exist in there.
+   read-only root holding only what sessions need (the interpreter, its stdlib,
+   numpy, the shared libraries they load, /etc/ld.so.cache) and a private copy of
+   worker.py/wire.py/landlock.py, all from a copy in RAM (tmpfs, built once per
+   process: see runtime_tree), so no session can pass data to a later one through
+   the page cache of a disk file; a size-limited tmpfs scratch dir is the only
+   writable place. The course folder does not exist in there.
    The zygote keeps CAP_SYS_ADMIN and CAP_SETPCAP of the sandbox's own user namespace
    (nothing outside it) so that each session gets fresh mount and IPC namespaces, a
    fresh tmpfs scratch and the same pid as every other, and no loopback; the session
@@ -57,8 +60,11 @@ pipe without a deadline.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import fcntl
+import functools
+import mmap
 import os
 import resource
 import secrets
@@ -66,9 +72,11 @@ import select
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -347,6 +355,324 @@ def _python_dirs() -> list[str]:
     return dirs
 
 
+# ---------------------------------------------------------------- runtime tree in RAM
+#
+# Every file a session can read is a copy in a tmpfs (RAM, never written back, and with no
+# swap never evicted), so no session can change or observe the residency of a disk-backed
+# page: the host page cache is no channel between sessions (reading a cold page of a file
+# under /usr to load it, or posix_fadvise(DONTNEED) to evict it, and a later session
+# probing with preadv(RWF_NOWAIT) or read timing). The tree holds only what a session needs:
+# the interpreter, its stdlib, numpy, the shared libraries they link and the worker files;
+# it is built once per process, shared by its sandboxes, and removed at exit.
+
+TMPFS_MAGIC = 0x01021994
+RUNTIME_PARENTS = ("/dev/shm", "/run/shm")
+RUNTIME_PREFIX = "autograder-runtime-"
+STDLIB_SKIP = frozenset(
+    {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "site-packages", "__phello__"}
+)
+VENV_PACKAGES = ("numpy", "numpy.libs")
+ELF_MAGIC = b"\x7fELF"
+PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
+DT_NEEDED, DT_STRTAB = 1, 5
+
+
+class _Statfs(ctypes.Structure):
+    _fields_ = [("f_type", ctypes.c_long), ("rest", ctypes.c_long * 15)]
+
+
+def filesystem_type(path: str) -> int | None:
+    """statfs(2)'s f_type of the filesystem holding path (TMPFS_MAGIC for tmpfs)."""
+    buf = _Statfs()
+    if _libc.statfs(os.fsencode(path), ctypes.byref(buf)) != 0:
+        return None
+    return buf.f_type & 0xFFFFFFFF
+
+
+def swap_enabled() -> bool:
+    try:
+        with open("/proc/swaps") as swaps:
+            return len(swaps.read().strip().splitlines()) > 1
+    except OSError:
+        return False
+
+
+def _elf_info(path: str) -> tuple[list[str], str | None] | None:
+    """DT_NEEDED sonames and PT_INTERP of an ELF64 little-endian file (None if not one)."""
+    try:
+        with open(path, "rb") as file:
+            data = mmap.mmap(file.fileno(), 0, prot=mmap.PROT_READ)
+    except (OSError, ValueError):
+        return None
+    with data:
+        return _elf_fields(data)
+
+
+def _elf_fields(data: Any) -> tuple[list[str], str | None] | None:
+    if data[:4] != ELF_MAGIC or data[4] != 2 or data[5] != 1:
+        return None
+    phoff, phentsize, phnum = struct.unpack_from("<Q", data, 32)[0], *struct.unpack_from("<HH", data, 54)
+    loads, dynamic, interp = [], None, None
+    for index in range(phnum):
+        kind, _, offset, vaddr, _, filesz, _, _ = struct.unpack_from(
+            "<IIQQQQQQ", data, phoff + index * phentsize
+        )
+        if kind == PT_LOAD:
+            loads.append((vaddr, offset, filesz))
+        elif kind == PT_DYNAMIC:
+            dynamic = (offset, filesz)
+        elif kind == PT_INTERP:
+            interp = data[offset : offset + filesz].rstrip(b"\0").decode()
+    if dynamic is None:
+        return [], interp
+    entries = [struct.unpack_from("<qQ", data, dynamic[0] + at) for at in range(0, dynamic[1], 16)]
+    strtab = next((value for tag, value in entries if tag == DT_STRTAB), None)
+    base = next(
+        (off + strtab - va for va, off, size in loads if strtab is not None and va <= strtab < va + size),
+        None,
+    )
+    if base is None:
+        return [], interp
+    needed = []
+    for tag, value in entries:
+        if tag == DT_NEEDED:
+            end = data.find(b"\0", base + value)
+            needed.append(data[base + value : end].decode())
+    return needed, interp
+
+
+def _library_index() -> dict[str, str]:
+    """soname -> path, from the dynamic linker's cache (this machine's architecture)."""
+    machine = "x86-64" if sys.maxsize > 2**32 and os.uname().machine == "x86_64" else None
+    found: dict[str, str] = {}
+    for ldconfig in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
+        try:
+            listing = subprocess.run([ldconfig, "-p"], capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        for line in listing.splitlines()[1:]:
+            name, _, rest = line.strip().partition(" (")
+            flags, _, path = rest.partition(") => ")
+            if path and (machine is None or machine in flags) and name not in found:
+                found[name] = path
+        break
+    return found
+
+
+class _Runtime:
+    """The tmpfs tree holding, at their real paths under root/, the files sessions read."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.owner = os.getpid()
+        self.binds: list[str] = []  # absolute paths, each bound from root/<path>
+        self.bytes = 0
+        self.files = 0
+        self.seconds = 0.0
+
+    def inside(self, path: str) -> str:
+        return f"{self.root}/fs/{path.lstrip('/')}"
+
+    @property
+    def lib(self) -> Path:
+        return self.root / "lib"
+
+    def remove(self) -> None:
+        if os.getpid() == self.owner:
+            _remove_tree(self.root)
+
+    # -- building
+
+    def _dir(self, path: str) -> None:
+        os.makedirs(self.inside(path), mode=0o755, exist_ok=True)
+
+    def _file(self, source: str, target: str | Path) -> None:
+        info = os.stat(source)
+        shutil.copyfile(source, target, follow_symlinks=True)
+        os.chmod(target, (info.st_mode & 0o555) | 0o444)
+        os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))  # .pyc files check the mtime
+        self.bytes += info.st_size
+        self.files += 1
+
+    def add(self, path: str) -> str:
+        """Copy path (and every symlink on the way to it) into the tree; return its real path."""
+        directory, name = os.path.split(os.path.abspath(path))
+        directory = os.path.realpath(directory)
+        path = os.path.join(directory, name)
+        target = self.inside(path)
+        if os.path.islink(path):
+            if not os.path.islink(target):
+                self._dir(directory)
+                os.symlink(os.readlink(path), target)
+            return self.add(os.path.join(directory, os.readlink(path)))
+        if os.path.isdir(path):
+            self._dir(path)
+        elif not os.path.exists(target):
+            self._dir(directory)
+            self._file(path, target)
+        return path
+
+    def add_tree(self, source: str, skip: frozenset[str] = frozenset()) -> None:
+        """Copy a directory, without skipped names, stale caches or other optimisation levels."""
+        tag = f".{sys.implementation.cache_tag}.pyc"
+        for top, dirs, files in os.walk(source):
+            dirs[:] = [d for d in dirs if d not in skip and not (top == source and d.startswith("config-"))]
+            self._dir(top)
+            in_cache = os.path.basename(top) == "__pycache__"
+            for name in files:
+                if name in skip or (in_cache and not name.endswith(tag)):
+                    continue
+                full = os.path.join(top, name)
+                if os.path.islink(full):
+                    link = self.inside(full)
+                    if not os.path.islink(link):
+                        os.symlink(os.readlink(full), link)
+                elif os.path.isfile(full):
+                    self._file(full, self.inside(full))
+
+    def add_libraries(self, objects: list[str]) -> None:
+        """Every shared library the objects need, transitively, with the dynamic loader."""
+        index: dict[str, str] | None = None
+        todo, seen = list(objects), set()
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            info = _elf_info(path)
+            if info is None:
+                continue
+            needed, interp = info
+            if interp:
+                todo.append(self.add(interp))
+            for soname in needed:
+                local = self._beside(path, soname)
+                if local is None:
+                    index = _library_index() if index is None else index
+                    local = index.get(soname)
+                if local is None:
+                    raise SandboxError(f"shared library {soname} of {path} not found")
+                todo.append(self.add(local))
+
+    @staticmethod
+    def _beside(path: str, soname: str) -> str | None:
+        """soname in the object's own RPATH-ish places: its dir, ../lib and numpy.libs (wheels)."""
+        here = os.path.dirname(os.path.realpath(path))
+        for directory in (here, os.path.join(here, "..", "lib"), *_wheel_lib_dirs(here)):
+            candidate = os.path.join(directory, soname)
+            if os.path.exists(candidate):
+                return os.path.normpath(candidate)
+        return None
+
+    @classmethod
+    def build(cls, parent: str) -> _Runtime:
+        started = time.monotonic()
+        runtime = cls(Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-", dir=parent)))
+        try:
+            runtime.root.chmod(0o755)
+            base, venv = (os.path.realpath(p) for p in (sys.base_prefix, sys.prefix))
+            version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+            objects = [runtime.add(sys.executable)]
+            runtime.add_tree(os.path.join(base, "lib", version), STDLIB_SKIP | {"_tkinter" + _ext_suffix()})
+            for name in os.listdir(os.path.join(base, "lib")):
+                if name.startswith("libpython"):
+                    runtime.add(os.path.join(base, "lib", name))
+            if venv != base:
+                for name in ("pyvenv.cfg", "lib64"):
+                    if os.path.lexists(os.path.join(venv, name)):
+                        runtime.add(os.path.join(venv, name))
+                site = os.path.join(venv, "lib", version, "site-packages")
+                for name in VENV_PACKAGES:
+                    if os.path.isdir(os.path.join(site, name)):
+                        runtime.add_tree(os.path.join(site, name), frozenset({"tests"}))
+            for top in (base, venv):
+                for folder, _, files in os.walk(runtime.inside(top)):
+                    objects += [
+                        os.path.join(folder, f)[len(str(runtime.root / "fs")) :] for f in files if ".so" in f
+                    ]
+            runtime.add_libraries(objects)
+            if os.path.isfile("/etc/ld.so.cache"):
+                runtime.add("/etc/ld.so.cache")
+            runtime.lib.mkdir(mode=0o755)
+            here = Path(__file__).resolve().parent
+            for name in WORKER_FILES:
+                runtime._file(str(here / name), runtime.lib / name)
+            runtime.binds = sorted(
+                "/" + name for name in os.listdir(runtime.root / "fs") if not os.path.islink(f"/{name}")
+            )
+            runtime.binds = [p for p in runtime.binds if p != "/etc"] + (
+                ["/etc/ld.so.cache"] if os.path.exists(runtime.inside("/etc/ld.so.cache")) else []
+            )
+        except BaseException:
+            _remove_tree(runtime.root)
+            raise
+        runtime.seconds = time.monotonic() - started
+        return runtime
+
+
+def _ext_suffix() -> str:
+    import sysconfig
+
+    return str(sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+
+
+@functools.cache
+def _wheel_lib_dirs(here: str) -> list[str]:
+    """The <package>.libs folders auditwheel puts next to a package (RPATH $ORIGIN/../<pkg>.libs)."""
+    found, current = [], here
+    for _ in range(4):
+        current = os.path.dirname(current)
+        try:
+            found += [os.path.join(current, n) for n in os.listdir(current) if n.endswith(".libs")]
+        except OSError:
+            break
+    return found
+
+
+_runtime: _Runtime | None = None
+_runtime_lock = threading.Lock()
+
+
+def _remove_stale_runtimes(parent: str) -> None:
+    """Trees left by grading processes that died without their exit handlers (SIGKILL)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(RUNTIME_PREFIX) :].partition("-")[0]
+        if name.startswith(RUNTIME_PREFIX) and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            _remove_tree(Path(parent) / name)
+
+
+def runtime_tree() -> _Runtime | None:
+    """This process's tmpfs runtime tree, built on first use; None (with a warning) if no tmpfs."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is not None and _runtime.owner == os.getpid() and _runtime.root.is_dir():
+            return _runtime
+        parent = next((p for p in RUNTIME_PARENTS if filesystem_type(p) == TMPFS_MAGIC), None)
+        if parent is None:
+            warnings.warn(
+                "no tmpfs (/dev/shm) for the sandbox's runtime files: sessions read /usr and the Python "
+                "installation from disk, and the host page cache is a channel between sessions",
+                SandboxWarning,
+                stacklevel=4,
+            )
+            return None
+        if swap_enabled():
+            warnings.warn(
+                "swap is on: the sandbox's runtime files in tmpfs may be swapped out, so the residency "
+                "of their pages can be a channel between sessions",
+                SandboxWarning,
+                stacklevel=4,
+            )
+        _remove_stale_runtimes(parent)
+        _runtime = _Runtime.build(parent)
+        atexit.register(_runtime.remove)
+        return _runtime
+
+
 @dataclass
 class _Layout:
     """Host paths of one sandbox: a root-owned 0711 directory holding lib/, scratch/, mnt/."""
@@ -404,22 +730,33 @@ def _remove_tree(path: Path) -> None:
         subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], check=False)
 
 
-def _bwrap_argv(layout: _Layout, staged: bool, scratch_bytes: int) -> list[str]:
-    """bubblewrap options: fresh namespaces and a minimal read-only root."""
+def _bwrap_argv(
+    layout: _Layout, staged: bool, scratch_bytes: int, runtime: _Runtime | None = None
+) -> list[str]:
+    """bubblewrap options: fresh namespaces and a minimal read-only root.
+
+    With a runtime tree, every file the root holds is its tmpfs copy (at the path it has on
+    the host); without one, /usr and the Python installation are bound from disk.
+    """
     argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"]
     # Only the zygote holds these, in the sandbox's own user namespace; see worker.py.
     argv += ["--new-session", "--as-pid-1", "--cap-drop", "ALL"]
-    argv += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP", "--ro-bind", "/usr", "/usr"]
+    argv += ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"]
     for name in ("/bin", "/lib", "/lib64", "/sbin"):
         if os.path.islink(name):
             argv += ["--symlink", os.readlink(name), name]
-        elif os.path.isdir(name):
+        elif os.path.isdir(name) and runtime is None:
             argv += ["--ro-bind", name, name]
-    argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    for index, path in enumerate(_python_dirs()):
-        source = str(layout.staging(index)) if staged else path
-        argv += ["--ro-bind", source, path]
-    argv += ["--ro-bind", str(layout.lib), INSIDE_LIB]
+    if runtime is not None:
+        for path in runtime.binds:
+            argv += ["--ro-bind", runtime.inside(path), path]
+        argv += ["--ro-bind", str(runtime.lib), INSIDE_LIB]
+    else:
+        argv += ["--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for index, path in enumerate(_python_dirs()):
+            source = str(layout.staging(index)) if staged else path
+            argv += ["--ro-bind", source, path]
+        argv += ["--ro-bind", str(layout.lib), INSIDE_LIB]
     argv += ["--size", str(scratch_bytes), "--tmpfs", INSIDE_SCRATCH]
     argv += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue", "--remount-ro", "/"]
     argv += ["--chdir", INSIDE_SCRATCH, "--clearenv"]
@@ -706,7 +1043,8 @@ class Sandbox:
         if not layers["bwrap"]:
             warnings.warn(
                 "bwrap not found: no filesystem, pid or network namespace isolation for student code; "
-                f"{SHARED_SESSIONS}",
+                f"{SHARED_SESSIONS}; sessions read files from disk, so the host page cache is a channel "
+                "between sessions",
                 SandboxWarning,
                 stacklevel=3,
             )
@@ -744,7 +1082,9 @@ class Sandbox:
         layout = self._layout
         channel = _Channel(self.max_message_bytes)
         bwrap = bool(self.layers["bwrap"])
-        staged = bwrap and uid is not None
+        runtime = runtime_tree() if bwrap else None
+        self.layers["tmpfs_runtime"] = runtime is not None
+        staged = bwrap and uid is not None and runtime is None
         lib, scratch = (INSIDE_LIB, INSIDE_SCRATCH) if bwrap else (str(layout.lib), str(layout.scratch))
         read_only = ["/usr", "/etc/ld.so.cache", lib, *_python_dirs()]
         command = [sys.executable, "-I", "-B", f"{lib}/worker.py"]
@@ -756,7 +1096,7 @@ class Sandbox:
             command += ["--fresh-namespaces", "--scratch-bytes", str(self.scratch_bytes)]
         for path in read_only:
             command += ["--read-only", path]
-        argv = (_bwrap_argv(layout, staged, self.scratch_bytes) if bwrap else []) + command
+        argv = (_bwrap_argv(layout, staged, self.scratch_bytes, runtime) if bwrap else []) + command
         nproc = PROCESS_LIMIT if uid is not None else None
         limits = (self.memory_bytes, self.output_bytes, self.cpu_backstop_s, nproc)
 

@@ -424,7 +424,7 @@ def test_files_outside_scratch_cannot_be_read(attacks):
         result = attacks.call("read", [path])
         assert result.status == "error" and ("Error" in result.error), (path, result)
     assert attacks.call("listdir", [str(COURSE)]).status == "error"
-    assert attacks.call("read", ["/usr/bin/env"]).ok  # reading the system is fine
+    assert attacks.call("read", [np.__file__]).ok  # reading what sessions run on is fine
 
 
 def test_files_outside_scratch_cannot_be_written(attacks):
