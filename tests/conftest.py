@@ -4,6 +4,7 @@ import signal
 import pytest
 
 from autograder.reference import load_reference
+from autograder.sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +32,10 @@ def at_most():
     """`with at_most(seconds):` fails with TimeoutError instead of hanging: a blocking open or
     read is interrupted by SIGALRM."""
     return _at_most
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A started sandbox shared by a test module's tests (sessions wipe what they leave)."""
+    with Sandbox(wall_timeout=10.0) as started:
+        yield started

@@ -320,12 +320,6 @@ def find_traces():
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(wall_timeout=10.0) as sb:
-        yield sb
-
-
 @pytest.fixture
 def attacks(sandbox):
     session = sandbox.session([ATTACKS], "read")

@@ -112,12 +112,6 @@ def escape():
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
-
-
 def run(sandbox: Sandbox, name: str, *args):
     session = sandbox.session([COUNTERS], name)
     try:

@@ -121,12 +121,6 @@ def probe(path, evict):
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
-
-
 def run(sandbox: Sandbox, name: str, *args):
     session = sandbox.session([PROBES], name)
     try:

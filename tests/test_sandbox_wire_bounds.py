@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from autograder import wire
-from autograder.sandbox import Sandbox
 
 ENTRY = b"s" + struct.pack(">Q", 1) + b"k" + b"N"  # one dict entry: "k": None
 
@@ -74,12 +73,6 @@ def forge_slow_reply(n):
 def ok():
     return "ok"
 """
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as sb:
-        yield sb
 
 
 def test_a_result_with_too_many_items_fails_fast_with_a_clear_error(sandbox):
