@@ -16,7 +16,7 @@ from rich.text import Text
 from autograder.course import COURSE_ROOT, grader_tests_dir, source_dir, source_notebook
 from autograder.reference import reference_cells
 from autograder.release import generate_release
-from autograder.results import visible
+from autograder.text import visible
 
 ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 # A grade table is wide; when output goes to a file or CI log, do not wrap it at 80 columns.

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import grader_tests_dir
+from autograder.course import grader_tests_dir, source_notebook
 from autograder.fingerprint import fingerprint, grade_key, use_hidden_tests
-from autograder.notebook import NotebookError
+from autograder.notebook import NotebookError, graded_cells, read_cells
 from autograder.pytest_plugin import GradingPlugin
-from autograder.reference import allowed_calls, reference_cells, reference_functions
+from autograder.reference import calls_stated, reference_functions
 from autograder.results import SubmissionResult
 from autograder.runtime import RuntimeJudge, RuntimePolicy
 from autograder.sandbox import Sandbox
@@ -38,9 +38,10 @@ class GradingContext:
     def __post_init__(self):
         self.tests_dir = self.tests_dir or grader_tests_dir(self.assignment)
         self.fingerprint = fingerprint(self.assignment, self.policy, self.tests_dir, self.source)
-        self.reference_cells = reference_cells(self.assignment, self.source)
+        source = read_cells(self.source or source_notebook(self.assignment))  # read once
+        self.reference_cells = graded_cells(source)
         self.reference = reference_functions(self.reference_cells, f"reference_{self.assignment}")
-        self.may_call = allowed_calls(self.assignment, self.source)
+        self.may_call = calls_stated(source, self.assignment)
         self.seed = secrets.randbits(64)  # of the timed runs' inputs (see the runtime fixture)
         self.reference_sandbox = Sandbox()
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)

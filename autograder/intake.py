@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.notebook import NotebookError, kind_of, open_folder, read_untrusted
-from autograder.results import RESERVED_NAMES, visible
+from autograder.results import RESERVED_NAMES
+from autograder.text import visible
 
 MAX_ID_CHARS = 64
 MAX_FOLDER_ENTRIES = 10_000  # in an assignment folder: nbgrader's hold a handful

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from autograder.grade import grade_bytes, process_context
 from autograder.intake import Job, read_job
-from autograder.results import SubmissionResult, visible
+from autograder.results import SubmissionResult
 from autograder.runtime import RuntimePolicy
+from autograder.text import visible
 
 STARTUP_SECONDS = 300.0  # for a grading process to build its context (measured: a few seconds)
 # Per submission, on top of its hidden tests' calls (see submission_deadline): pytest's start,

@@ -42,10 +42,11 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
-from autograder.notebook import NotebookError, check_json_shape, read_notebook, read_untrusted
-from autograder.results import SubmissionResult, visible
+from autograder.notebook import NotebookError, parse_notebook, read_notebook, read_untrusted
+from autograder.reference import HIDDEN_TESTS_SUFFIX
+from autograder.results import SubmissionResult
+from autograder.text import visible
 
-HIDDEN_TESTS_SUFFIX = "_hidden_tests"
 MAX_GRADING_JSON_BYTES = 16 << 20
 
 
@@ -133,22 +134,11 @@ class UntrustedNotebookExporter(NotebookExporter):
         resources.setdefault("metadata", ResourcesDict())
         resources["metadata"].update(name=path.stem, path=str(path.parent))
         try:
-            nb = read_untrusted_notebook(path.parents[2], path.parts[-3:])
+            nb = parse_notebook(read_untrusted(path.parents[2], path.parts[-3:]), path.name)
         except NotebookError as error:
             info, coursedir = resources["nbgrader"], CourseDirectory(parent=self)
             nb = stand_in_notebook(coursedir, info["assignment"], info["notebook"], str(error))
         return self.from_notebook_node(nb, resources, **kw)
-
-
-def read_untrusted_notebook(folder: Path, parts: Sequence[str]) -> nbformat.NotebookNode:
-    """folder/parts... as nbformat reads it, read by the safe reader and within the JSON limits."""
-    data = read_untrusted(folder, parts)
-    check_json_shape(data, parts[-1])
-    try:
-        return nbformat.reads(data.decode("utf-8"), as_version=4)
-    except Exception as error:  # nbformat raises several unrelated types for bad JSON
-        reason = visible(str(error)[:200])
-        raise NotebookError(f"the notebook is not a readable .ipynb file: {reason}") from None
 
 
 def stand_in_notebook(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.results import visible
+from autograder.text import visible
 
 # An honest notebook with every figure's output left in is under 2 MB (the conv assignment run top
 # to bottom with the reference: 1.7 MB; rnn: 0.5 MB), so 16 MiB leaves ten times that. Within the
@@ -142,15 +142,19 @@ def _too_large(name: str, size: int, max_bytes: int) -> NotebookError:
 def read_notebook(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES):
     """Read a notebook with nbformat (for running or rewriting it), as one clear NotebookError
     however it is broken."""
+    path = Path(path)
+    return parse_notebook(read_untrusted(path.parent, [path.name], max_bytes), path.name)
+
+
+def parse_notebook(data: bytes, name: str = "notebook.ipynb"):
+    """A notebook file's content as nbformat reads it, within the JSON limits above."""
     import nbformat  # imported here: it costs a second of start-up that grading does not need
 
-    path = Path(path)
-    data = read_untrusted(path.parent, [path.name], max_bytes)
-    check_json_shape(data, path.name)
+    check_json_shape(data, name)
     try:
         return nbformat.reads(data.decode("utf-8"), as_version=4)
     except Exception as error:  # nbformat raises several unrelated types for bad JSON
-        raise _unreadable(path.name, str(error)[:200]) from None
+        raise _unreadable(name, str(error)[:200]) from None
 
 
 def read_cells(path: str | Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> dict[str, Any]:

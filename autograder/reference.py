@@ -40,10 +40,14 @@ def reference_functions(cells: dict[str, str], module_name: str) -> types.Simple
 
 
 def allowed_calls(assignment: str, notebook: Path | None = None) -> dict[str, tuple[str, ...]]:
-    """For each graded function, the other graded functions it may call, as its hidden-tests
-    cell in the source notebook states them; NotebookError if a cell does not say, or names a
-    function the assignment does not grade."""
-    nb = read_cells(notebook or source_notebook(assignment))
+    """For each graded function, the other graded functions it may call (see calls_stated)."""
+    return calls_stated(read_cells(notebook or source_notebook(assignment)), assignment)
+
+
+def calls_stated(nb: dict, assignment: str) -> dict[str, tuple[str, ...]]:
+    """For each graded function of the source notebook `nb` (as read_cells reads it), the other
+    graded functions it may call, as its hidden-tests cell states them; NotebookError if a cell
+    does not say, or names a function the assignment does not grade."""
     functions = graded_cells(nb)
     stated = {}
     for cell in nb["cells"]:

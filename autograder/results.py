@@ -13,27 +13,12 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.text import visible
+
 # A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP's
 # CSV injection list, and the full-width forms some locales accept).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 RESERVED_NAMES = {"grades.csv"}  # what write_grades_csv puts next to the student folders
-
-
-def visible(text: object, newlines: bool = False) -> str:
-    """`text` with every character that is not printable written as an escape (`\\x1b`, `\\u202e`,
-    `\\udc80`): control characters and ANSI escape sequences, bidi overrides and zero-width
-    characters, lone surrogates. Line breaks and tabs are kept if `newlines`. Markup (rich, HTML)
-    is left as it is: each output escapes its own (see cli and nbgrader_plugin)."""
-    text = text if isinstance(text, str) else str(text)
-    if text.isprintable():
-        return text
-    kept = "\n\t" if newlines else ""
-    return "".join(char if char.isprintable() or char in kept else _escape(char) for char in text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def csv_text(text: object) -> str:

@@ -60,6 +60,7 @@ def course(tmp_path, monkeypatch):
     nbformat.write(notebook("# GRADED FUNCTION: double\ndef double(x):\n    return x + x\n"), submission)
     patches = [
         ("autograder.grade", "grader_tests_dir"),
+        ("autograder.grade", "source_notebook"),
         ("autograder.fingerprint", "grader_tests_dir"),
         ("autograder.fingerprint", "source_notebook"),
         ("autograder.reference", "source_notebook"),
