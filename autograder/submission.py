@@ -29,7 +29,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.notebook import GRADED_MARKER, MAX_MARKER_LINE, graded_cells, graded_name, read_cells
+from autograder.notebook import graded_cells, graded_name, read_cells
 
 MAX_IMPORT_CELL_CHARS = 64 << 10  # honest code cells of these notebooks: 3.5 KB at most
 MAX_IMPORT_SCAN_CHARS = 128 << 10  # honest notebooks: 25 KB of code in all
@@ -108,8 +108,9 @@ def imports_for(cell_source: str, imports: str) -> str:
 
     Raises GradedCellTooLarge for a cell over MAX_GRADED_CELL_CHARS."""
     if len(cell_source) > MAX_GRADED_CELL_CHARS:
+        name = graded_name({"cell_type": "code", "source": cell_source}) or "a graded function"
         raise GradedCellTooLarge(
-            f"the cell of {_cell_name(cell_source)} has {len(cell_source) >> 10} KiB of text, over the "
+            f"the cell of {name} has {len(cell_source) >> 10} KiB of text, over the "
             f"{MAX_GRADED_CELL_CHARS >> 10} KiB a graded cell may hold: keep only the function's code in it"
         )
     used = _names_used(cell_source)
@@ -152,12 +153,6 @@ def _bindings(imports: str) -> tuple[tuple[frozenset[str], str], ...]:
                 bound = frozenset((alias.asname or alias.name).split(".")[0] for alias in statement.names)
                 found.append((bound, ast.unparse(statement)))
     return tuple(found)
-
-
-def _cell_name(cell_source: str) -> str:
-    lines = cell_source[: MAX_MARKER_LINE + 1].splitlines()
-    match = GRADED_MARKER.match(lines[0].strip()) if lines else None
-    return match.group(1) if match else "a graded function"
 
 
 def _is_local(node: ast.stmt) -> bool:
