@@ -63,4 +63,9 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.SandboxedGrading.results_directory = os.path.join(COURSE_ROOT, "grades")
+c.SandboxedGrading.results_directory = "grades"  # relative to the course root
+
+# The grader's limits (autograder/settings.py lists every one, with its default). The release
+# tells students these (limits.json beside the public tests): run `autograder release` after a change.
+c.Autograder.runtime_factor = 10  # allowed CPU time of a timed run, as a multiple of the reference's
+c.Autograder.call_timeout_seconds = 10  # wall-clock backstop of every call of a student's function

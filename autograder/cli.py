@@ -1,11 +1,14 @@
-"""Command line: `autograder release|check|demo|grade ...`."""
+"""Command line: `autograder [--course DIR] new|release|check|grade|demo ...`.
+
+The course is the folder holding nbgrader_config.py: the working directory (or the nearest folder
+above it), or `--course DIR`. Its settings are the `c.Autograder` section of that file; a flag such
+as `--runtime-factor` overrides one for a single run, and says so.
+"""
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,33 +16,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from autograder.course import COURSE_ROOT, grader_tests_dir, source_dir, source_notebook
-from autograder.reference import reference_cells
-from autograder.release import generate_release
+from autograder.course import Course, CourseError
 from autograder.text import visible
 
-ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 # A grade table is wide; when output goes to a file or CI log, do not wrap it at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
+OVERRIDES = {"runtime_factor": "--runtime-factor", "jobs": "--jobs"}  # Autograder trait -> flag
 
 
 def shown(text: object) -> str:
     """Text someone else controls (a student, a file name) as console markup that prints it
     literally: control characters and ANSI escapes made visible, rich markup escaped."""
     return escape(visible(text))
-
-
-def assignment_name(name: str) -> str:
-    """An assignment of this course: its source notebook exists."""
-    if not source_notebook(name).is_file():
-        known = sorted(
-            path.parent.name for path in COURSE_ROOT.glob("source/*/*.ipynb") if path.stem == path.parent.name
-        )
-        raise argparse.ArgumentTypeError(
-            f"no assignment {name!r}: {source_notebook(name).relative_to(COURSE_ROOT)} does not exist "
-            f"(assignments: {', '.join(known) or 'none'})"
-        )
-    return name
 
 
 def positive(kind: type) -> Callable[[str], int | float]:
@@ -55,84 +43,126 @@ def positive(kind: type) -> Callable[[str], int | float]:
     return parse
 
 
-def cmd_release(args: argparse.Namespace) -> int:
-    for assignment in args.assignments:
-        folder = generate_release(assignment)
-        console.print(f"[green]released[/] {assignment} -> {folder.relative_to(COURSE_ROOT)}")
+def settings_for(course: Course, args: argparse.Namespace):
+    """The course's settings, with this run's flags in place; each override is said once."""
+    overrides = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name, None) is not None}
+    configured = course.settings()
+    for name, value in overrides.items():
+        console.print(
+            f"{OVERRIDES[name]} {value:g}: Autograder.{name} for this run only "
+            f"(the course's setting: {getattr(configured, name):g})"
+        )
+    return course.settings(**overrides)
+
+
+def assignments_of(course: Course, names: list[str]) -> list:
+    return [course.assignment(name) for name in (names or course.assignments())]
+
+
+def cmd_new(course: Course, args: argparse.Namespace) -> int:
+    from autograder.scaffold import scaffold
+
+    for path in scaffold(course, args.name):
+        console.print(f"[green]created[/] {shown(path.relative_to(course.root))}")
+    console.print(f"next: autograder release {args.name} && autograder check {args.name}")
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """Execute the source notebook in a scratch copy; every public test must pass."""
-    from autograder.execute import run_notebook
+def cmd_release(course: Course, args: argparse.Namespace) -> int:
+    from autograder.release import generate_release
 
-    failures = 0
-    for assignment in args.assignments:
-        with tempfile.TemporaryDirectory() as scratch:
-            folder = shutil.copytree(source_dir(assignment), Path(scratch) / assignment)
-            run = run_notebook(folder / f"{assignment}.ipynb", allow_errors=True)
-        passed = run.outputs_text().count("All tests passed")
-        if run.errors:
-            failures += 1
-            for error in run.errors:
-                console.print(
-                    f"[red]{assignment}: cell {error.index} ({shown(error.grade_id)}): "
-                    f"{shown(error.ename)}: {shown(error.evalue)}"
-                )
-        console.print(
-            f"{assignment}: source notebook ran, {passed} public test cells passed, {len(run.errors)} errors"
-        )
-    return 1 if failures else 0
+    settings = course.settings()
+    for assignment in assignments_of(course, args.assignments):
+        folder = generate_release(assignment, settings)
+        console.print(f"[green]released[/] {assignment.name} -> {shown(folder.relative_to(course.root))}")
+    return 0
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
+def cmd_check(course: Course, args: argparse.Namespace) -> int:
+    """Every assignment named (default: all) must be sound; see autograder.check."""
+    from autograder.check import check_assignment
+
+    settings = settings_for(course, args)
+    unsound = 0
+    for assignment in assignments_of(course, args.assignments):
+        report = check_assignment(assignment, settings)
+        if report.examples:
+            print_grade_table(report.examples, report.order, title=f"{assignment.name}: bundled examples")
+        console.print(f"{assignment.name}: {report.public_tests_passed} public test cells passed")
+        for problem in report.problems:
+            console.print(f"[red]{shown(problem)}")
+        console.print(report.verdict, style="green" if not report.problems else "red")
+        unsound += bool(report.problems)
+    return 1 if unsound else 0
+
+
+def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     from autograder.batch import grade_all
-    from autograder.runtime import RuntimePolicy
-    from autograder.scale_out import ScaleOutError
+    from autograder.local_processes import LocalProcesses
+    from autograder.scale_out import DaskCluster, ScaleOutError
+    from autograder.spec import read_spec
 
-    submitted = args.submitted or COURSE_ROOT / "submitted"
-    out = args.out or COURSE_ROOT / "grades" / args.assignment
+    assignment = course.assignment(args.assignment)
+    submitted = args.submitted or course.root / "submitted"
+    out = args.out or course.root / "grades" / assignment.name
     if not submitted.is_dir():
         console.print(f"[red]no submissions folder {shown(submitted)}")
         return 2
     if out.exists() and not out.is_dir():
         console.print(f"[red]--out {shown(out)} is a file, not a folder: pass a folder for the results")
         return 2
-    if not grader_tests_dir(args.assignment).is_dir():
-        missing = shown(grader_tests_dir(args.assignment))
-        console.print(f"[red]no hidden tests for {args.assignment}: {missing} is missing")
-        return 2
+    settings = settings_for(course, args)
+    spec = read_spec(assignment)  # CourseError before anything is graded
+    executor = DaskCluster(args.scheduler) if args.scheduler else LocalProcesses(settings.jobs or None)
     try:
-        results = grade_all(
-            args.assignment,
-            submitted,
-            out,
-            jobs=args.jobs,
-            policy=RuntimePolicy(factor=args.runtime_factor),
-            scheduler=args.scheduler,
-        )
+        with progress_bar(assignment.name) as (on_start, on_result):
+            results = grade_all(assignment, submitted, out, settings.policy(), executor, on_start, on_result)
     except ScaleOutError as error:
         console.print(f"[red]{shown(error)}")
         return 2
     if not results:
         console.print(
-            f"[yellow]no submissions of {args.assignment} in {shown(submitted)} "
-            f"(nbgrader's layout: <student_id>/{args.assignment}/{args.assignment}.ipynb)"
+            f"[yellow]no submissions of {assignment.name} in {shown(submitted)} "
+            f"(nbgrader's layout: <student_id>/{assignment.name}/{assignment.name}.ipynb)"
         )
         return 0
-    print_grade_table(results, order=list(reference_cells(args.assignment)))
+    print_grade_table(results, order=list(spec.functions))
     console.print(f"results: {shown(out)}/<student_id>/results.json and {shown(out / 'grades.csv')}")
     return 0
 
 
-def print_grade_table(results, order: list[str]) -> None:
+class progress_bar:
+    """A rich progress bar fed by the batch's callbacks: `with progress_bar(name) as (on_start,
+    on_result):`."""
+
+    def __init__(self, name: str):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.name = name
+        self.progress = Progress(
+            TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        )
+        self.task = None
+
+    def __enter__(self):
+        self.progress.start()
+        return self.start, lambda _result: self.progress.advance(self.task)
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task(self.name, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def print_grade_table(results, order: list[str], title: str = "grades") -> None:
     """The grade table; student ids and problems are the students' text, printed as plain Text
     (never parsed as markup) with control characters and ANSI escapes made visible."""
     from rich.table import Table
 
     graded = {test.function for result in results for test in result.tests}
     functions = [name for name in order if name in graded]
-    table = Table(title="grades")
+    table = Table(title=title)
     for column in ["student", *functions, "total", "problem"]:
         table.add_column(column, overflow="fold")
     for result in results:
@@ -147,57 +177,42 @@ def print_grade_table(results, order: list[str]) -> None:
     console.print(table)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Release, check the source notebooks, then grade the bundled example submissions."""
-    from autograder.examples import build_examples
-
-    args.assignments = ASSIGNMENTS
-    status = cmd_release(args) | cmd_check(args)
-    for assignment in ASSIGNMENTS:
-        submitted = COURSE_ROOT / "submitted"
-        students = build_examples(assignment, submitted)
-        console.print(
-            f"{assignment}: {len(students)} example submissions in {submitted.relative_to(COURSE_ROOT)}/"
-        )
-        grade = argparse.Namespace(
-            assignment=assignment,
-            submitted=submitted,
-            out=None,
-            jobs=None,
-            runtime_factor=10.0,
-            scheduler=None,
-        )
-        status |= cmd_grade(grade)
-    return status
+def cmd_demo(course: Course, args: argparse.Namespace) -> int:
+    """Release every assignment, then check it: the source notebook runs with every public test
+    passing, and the bundled examples, graded in a scratch folder, score what they state."""
+    args.assignments = []
+    return cmd_release(course, args) | cmd_check(course, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    parser.add_argument(
+        "--course",
+        type=Path,
+        help="the course folder (default: the nearest holding nbgrader_config.py)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
+    new = commands.add_parser("new", help="scaffold a new assignment: notebook, hidden tests, one example")
+    new.add_argument("name", help="the assignment's name, a Python identifier (e.g. attention_step_by_step)")
+    new.set_defaults(run=cmd_new)
+
     release = commands.add_parser("release", help="generate release/<assignment> with nbgrader")
-    release.add_argument("assignments", nargs="*", type=assignment_name, default=ASSIGNMENTS)
+    release.add_argument("assignments", nargs="*", help="default: every assignment")
     release.set_defaults(run=cmd_release)
 
-    check = commands.add_parser("check", help="run the source notebook; all public tests must pass")
-    check.add_argument("assignments", nargs="*", type=assignment_name, default=ASSIGNMENTS)
+    check = commands.add_parser(
+        "check", help="the source notebook passes its public tests and the examples score what they state"
+    )
+    check.add_argument("assignments", nargs="*", help="default: every assignment")
+    add_overrides(check)
     check.set_defaults(run=cmd_check)
 
-    grade = commands.add_parser(
-        "grade", help="grade submitted notebooks with the hidden tests, in the sandbox"
-    )
-    grade.add_argument("assignment", type=assignment_name)
+    grade = commands.add_parser("grade", help="grade submitted notebooks with the hidden tests")
+    grade.add_argument("assignment")
     grade.add_argument("--submitted", type=Path, help="nbgrader's submitted folder (default: the course's)")
     grade.add_argument("--out", type=Path, help="where results go (default: grades/<assignment>)")
-    grade.add_argument(
-        "--jobs", type=positive(int), default=None, help="parallel graders (default: every core)"
-    )
-    grade.add_argument(
-        "--runtime-factor",
-        type=positive(float),
-        default=10.0,
-        help="allowed CPU time as a multiple of the reference's (default 10)",
-    )
+    add_overrides(grade)
     grade.add_argument(
         "--scheduler",
         help="grade on the Dask cluster whose scheduler is at this address (tcp://host:8786) "
@@ -205,14 +220,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.set_defaults(run=cmd_grade)
 
-    demo = commands.add_parser("demo", help="release, check and grade the bundled example submissions")
+    demo = commands.add_parser("demo", help="release and check every assignment")
     demo.set_defaults(run=cmd_demo)
     return parser
 
 
+def add_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=positive(int),
+        default=None,
+        help="grading processes (default: Autograder.jobs)",
+    )
+    parser.add_argument(
+        "--runtime-factor",
+        type=positive(float),
+        default=None,
+        help="allowed CPU time, a multiple of the reference's (default: Autograder.runtime_factor)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        course = Course.load(args.course) if args.course else Course.find()
+        return args.run(course, args)
+    except CourseError as error:
+        console.print(f"[red]{shown(error)}")
+        return 2
 
 
 if __name__ == "__main__":

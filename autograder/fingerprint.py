@@ -16,16 +16,13 @@ import dataclasses
 import functools
 import hashlib
 import json
-import sys
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from autograder.course import grader_tests_dir, source_notebook
+from autograder.course import Assignment
 
-SOURCE = "source.ipynb"
-TESTS = "grader_tests"
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -37,21 +34,23 @@ def _cache_file(path: Path) -> bool:
 @dataclass(frozen=True)
 class CourseBundle:
     """The files a worker grades an assignment with: the source notebook and every file of the
-    hidden tests' folder (subfolders included)."""
+    hidden tests' folder (subfolders included), under their paths in the course."""
 
     assignment: str
-    files: dict[str, bytes]  # path relative to the bundle's folder -> content
+    files: dict[str, bytes]  # path relative to the course root -> content
 
     @classmethod
-    def of(cls, assignment: str, tests_dir: Path | None = None, source: Path | None = None) -> CourseBundle:
-        tests_dir = Path(tests_dir or grader_tests_dir(assignment))
-        files = {SOURCE: Path(source or source_notebook(assignment)).read_bytes()}
-        if tests_dir.is_dir():
-            for path in sorted(tests_dir.rglob("*")):
-                relative = path.relative_to(tests_dir)
+    def of(cls, assignment: Assignment) -> CourseBundle:
+        root = assignment.root
+        files = {
+            assignment.source_notebook.relative_to(root).as_posix(): assignment.source_notebook.read_bytes()
+        }
+        if assignment.tests_dir.is_dir():
+            for path in sorted(assignment.tests_dir.rglob("*")):
+                relative = path.relative_to(root)
                 if path.is_file() and not _cache_file(relative):
-                    files[f"{TESTS}/{relative.as_posix()}"] = path.read_bytes()
-        return cls(assignment, files)
+                    files[relative.as_posix()] = path.read_bytes()
+        return cls(assignment.name, files)
 
     @cached_property
     def digest(self) -> str:
@@ -60,21 +59,24 @@ class CourseBundle:
             digest.update(name.encode() + b"\0" + hashlib.blake2b(content).digest())
         return digest.hexdigest()
 
-    def unpack(self) -> Path:
-        """Write the files to a folder of their own (named by their digest) on this machine."""
+    def unpack(self) -> Assignment:
+        """Write the files to a course folder of their own (named by their digest) on this machine."""
         root = Path(tempfile.mkdtemp(prefix=f"autograder-{self.assignment}-{self.digest}-"))
         for name, content in self.files.items():
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(content)
-        return root
+        return Assignment(root, self.assignment)
 
 
 @functools.cache
 def code_digest() -> str:
-    """Of the grader's own modules as this process loaded them: every timeout, limit and check."""
+    """Of the grader's own modules, subpackages included, as this process loaded them: every
+    timeout, limit and check."""
     digest = hashlib.blake2b(digest_size=12)
-    for path in sorted(PACKAGE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + hashlib.blake2b(path.read_bytes()).digest())
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE)
+        if not _cache_file(name):
+            digest.update(name.as_posix().encode() + b"\0" + hashlib.blake2b(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -84,10 +86,10 @@ def settings_digest(policy) -> str:
     return hashlib.blake2b(json.dumps(settings, sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
-def fingerprint(assignment: str, policy, tests_dir: Path | None = None, source: Path | None = None) -> str:
+def fingerprint(assignment: Assignment, policy) -> str:
     """Of everything but the submission a grade depends on: the hidden tests, the source notebook,
     the settings. Reads the course's files, so it is current whenever it is called."""
-    course = CourseBundle.of(assignment, tests_dir, source).digest
+    course = CourseBundle.of(assignment).digest
     return f"{course}-{settings_digest(policy)}"
 
 
@@ -96,24 +98,3 @@ def grade_key(context_fingerprint: str, submission_digest: str) -> str:
     if not context_fingerprint or not submission_digest:
         return ""
     return hashlib.blake2b(f"{context_fingerprint}\0{submission_digest}".encode(), digest_size=16).hexdigest()
-
-
-_tests_in_use: Path | None = None
-
-
-def use_hidden_tests(tests_dir: Path, fresh: bool) -> None:
-    """Make this process's next pytest run import the hidden tests from tests_dir's files.
-
-    pytest (importlib mode) and the tests' `pythonpath = .` keep imported modules in sys.modules
-    by name (`test_conv_forward`, `conv_cases`): a process that graded with another version of the
-    tests, or with another copy of them, would otherwise run those again. `fresh`: the tests may
-    have changed since they were imported."""
-    global _tests_in_use
-    tests_dir = Path(tests_dir).resolve()
-    if fresh or _tests_in_use != tests_dir:
-        for folder in {tests_dir, _tests_in_use} - {None}:
-            for name, module in list(sys.modules.items()):
-                file = getattr(module, "__file__", None)
-                if isinstance(file, str) and Path(file).resolve().is_relative_to(folder):
-                    del sys.modules[name]
-        _tests_in_use = tests_dir

@@ -9,39 +9,38 @@ import secrets
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from autograder.course import grader_tests_dir, source_notebook
-from autograder.fingerprint import fingerprint, grade_key, use_hidden_tests
-from autograder.notebook import NotebookError, graded_cells, read_cells
-from autograder.pytest_plugin import GradingPlugin
-from autograder.reference import calls_stated, reference_functions
-from autograder.results import SubmissionResult
+from autograder.course import Assignment
+from autograder.fingerprint import fingerprint, grade_key
+from autograder.notebook import NotebookError
+from autograder.pytest_plugin import GradingPlugin, pytest_args, use_hidden_tests
+from autograder.reference import reference_functions
+from autograder.results import SubmissionResult, failed_row
 from autograder.runtime import RuntimeJudge, RuntimePolicy
 from autograder.sandbox import Sandbox
+from autograder.spec import read_spec
 from autograder.student import StudentFunctions
 from autograder.submission import load_submission
 
 
-@dataclass
 class GradingContext:
-    """What stays the same across the submissions one grading process handles."""
+    """What stays the same across the submissions one grading process handles. Building it reads
+    the source notebook and collects the hidden tests once, and checks that they agree
+    (autograder.spec.read_spec: CourseError where they do not)."""
 
-    assignment: str
-    policy: RuntimePolicy = field(default_factory=RuntimePolicy)
-    tests_dir: Path | None = None  # default: the course's grader_tests/<assignment>
-    source: Path | None = None  # the notebook holding the reference; default: the course's
-
-    def __post_init__(self):
-        self.tests_dir = self.tests_dir or grader_tests_dir(self.assignment)
-        self.fingerprint = fingerprint(self.assignment, self.policy, self.tests_dir, self.source)
-        source = read_cells(self.source or source_notebook(self.assignment))  # read once
-        self.reference_cells = graded_cells(source)
-        self.reference = reference_functions(self.reference_cells, f"reference_{self.assignment}")
-        self.may_call = calls_stated(source, self.assignment)
+    def __init__(self, assignment: Assignment, policy: RuntimePolicy):
+        self.assignment = assignment
+        self.policy = policy
+        self.tests_dir = assignment.tests_dir
+        self.fingerprint = fingerprint(assignment, policy)
+        spec = read_spec(assignment)
+        self.functions, self.hidden_tests = spec.functions, spec.hidden_tests
+        self.reference_cells = spec.reference_cells
+        self.reference = reference_functions(self.reference_cells, f"reference_{assignment.name}")
+        self.may_call = {name: function.may_call for name, function in self.functions.items()}
         self.seed = secrets.randbits(64)  # of the timed runs' inputs (see the runtime fixture)
         self.reference_sandbox = Sandbox()
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
@@ -59,26 +58,24 @@ class GradingContext:
 _contexts: dict[tuple, GradingContext] = {}
 
 
-def process_context(
-    assignment: str, policy: RuntimePolicy, tests_dir: Path | None = None, source: Path | None = None
-) -> GradingContext:
+def process_context(assignment: Assignment, policy: RuntimePolicy) -> GradingContext:
     """This process's GradingContext for these settings, made on first use and closed at exit: for
     hosts that hand over one submission at a time (nbgrader's preprocessor, Dask workers), and that
     may live through a change of the course (a Jupyter server running autograde from Formgrader).
     The context is made afresh, with empty caches and the hidden tests imported again, whenever
     the fingerprint of the hidden tests, source notebook and settings differs from the one it was
     made with (autograder.fingerprint)."""
-    key = (assignment, policy, tests_dir, source)
+    key = (assignment, policy)
     context = _contexts.get(key)
-    if context is not None and context.fingerprint == fingerprint(assignment, policy, tests_dir, source):
+    if context is not None and context.fingerprint == fingerprint(assignment, policy):
         use_hidden_tests(context.tests_dir, fresh=False)
         return context
     if context is not None:
         del _contexts[key]
         atexit.unregister(context.close)
         context.close()
-    use_hidden_tests(tests_dir or grader_tests_dir(assignment), fresh=True)
-    context = _contexts[key] = GradingContext(assignment, policy, tests_dir, source)
+    use_hidden_tests(assignment.tests_dir, fresh=True)
+    context = _contexts[key] = GradingContext(assignment, policy)
     atexit.register(context.close)
     return context
 
@@ -114,7 +111,7 @@ def grade_submission(
         student.close()
     return SubmissionResult(
         student_id,
-        context.assignment,
+        context.assignment.name,
         plugin.results,
         time.perf_counter() - started,
         problem,
@@ -131,12 +128,12 @@ def grade_bytes(
         with tempfile.TemporaryDirectory(prefix="autograder-submission-") as scratch:
             path = None
             if data is not None and not problem:
-                path = Path(scratch) / f"{context.assignment}.ipynb"
+                path = Path(scratch) / f"{context.assignment.name}.ipynb"
                 path.write_bytes(data)
             problem = problem or ("" if path else "no notebook")
             result = grade_submission(context, student_id, path, problem=problem)
     except Exception:
-        return internal_error_row(student_id, context.assignment)
+        return internal_error_row(student_id, context.assignment.name)
     result.fingerprint = grade_key(getattr(context, "fingerprint", ""), result.digest)
     return result
 
@@ -145,30 +142,12 @@ def internal_error_row(student_id: str, assignment: str) -> SubmissionResult:
     """The row of a submission the grader itself failed on (called while handling the exception):
     a grader bug must not cost the batch."""
     reason = traceback.format_exc(limit=3).splitlines()[-1]
-    return SubmissionResult(student_id, assignment, problem=f"internal grader error: {reason}")
+    return failed_row(student_id, assignment, f"internal grader error: {reason}")
 
 
 def run_pytest(tests_dir: Path, plugin: GradingPlugin) -> None:
-    args = [
-        str(tests_dir),
-        "-c",
-        str(tests_dir / "pytest.ini"),
-        "--rootdir",
-        str(tests_dir),
-        "--assert=plain",  # assertion rewriting would print hidden expected arrays
-        "--import-mode=importlib",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:unraisableexception",  # its gc.collect() per session costs more than a test
-        "-p",
-        "no:threadexception",
-        "-p",
-        "no:faulthandler",
-        "-q",
-    ]
     with contextlib.redirect_stdout(io.StringIO()) as captured:
-        code = pytest.main(args, plugins=[plugin])
+        code = pytest.main(pytest_args(tests_dir), plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(
             f"the hidden tests in {tests_dir} did not run (pytest exit {code}):\n{captured.getvalue()}"

@@ -9,7 +9,6 @@ gets a row saying why.
 from __future__ import annotations
 
 import contextlib
-import io
 import math
 import multiprocessing
 import multiprocessing.connection
@@ -19,11 +18,12 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from dataclasses import dataclass
 
+from autograder.course import Assignment
 from autograder.grade import grade_bytes, process_context
 from autograder.intake import Job, read_job
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, failed_row
 from autograder.runtime import RuntimePolicy
 from autograder.text import visible
 
@@ -47,38 +47,24 @@ def submission_deadline(tests: int, policy: RuntimePolicy) -> float:
     return SUBMISSION_OVERHEAD_SECONDS + max(tests, 1) * (policy.repeats + 1) * policy.call_timeout_seconds
 
 
-def count_hidden_tests(tests_dir: Path) -> int:
-    """How many tests pytest collects in tests_dir (parametrized cases counted one by one)."""
-    from autograder.pytest_plugin import MARKERS
-
-    class Counter:
-        count = 0
-
-        def pytest_configure(self, config) -> None:
-            for marker in MARKERS:
-                config.addinivalue_line("markers", marker)
-
-        def pytest_collection_finish(self, session) -> None:
-            self.count = len(session.items)
-
-    import pytest
-
-    counter = Counter()
-    args = [str(tests_dir), "-c", str(tests_dir / "pytest.ini"), "--rootdir", str(tests_dir)]
-    args += ["--collect-only", "-q", "--import-mode=importlib", "-p", "no:cacheprovider"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main(args, plugins=[counter])
-    return counter.count
-
-
-def start_grading(assignment: str, policy: RuntimePolicy):
+def start_grading(assignment: Assignment, policy: RuntimePolicy):
     """A grading process's setup: its GradingContext, and how many hidden tests it runs."""
     context = process_context(assignment, policy)
-    return context, count_hidden_tests(context.tests_dir)
+    return context, len(context.hidden_tests)
+
+
+@dataclass(frozen=True)
+class LocalProcesses:
+    """The executor that grades on this machine: `jobs` grading processes (default: one per core)."""
+
+    jobs: int | None = None
+
+    def grade(self, assignment: Assignment, work: list[Job], policy: RuntimePolicy) -> Graded:
+        return grade_on_local_cores(assignment, work, self.jobs, policy)
 
 
 def grade_on_local_cores(
-    assignment: str,
+    assignment: Assignment,
     work: list[Job],
     jobs: int | None,
     policy: RuntimePolicy,
@@ -113,7 +99,7 @@ def _one_blas_thread_per_process() -> None:
         os.environ.setdefault(variable, "1")
 
 
-def _serve(conn, assignment: str, policy: RuntimePolicy, setup: Callable, grade: Callable) -> None:
+def _serve(conn, assignment: Assignment, policy: RuntimePolicy, setup: Callable, grade: Callable) -> None:
     """A grading process: set up, say so, then grade what the batch sends until it sends None."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that its sandboxes are closed
     context = None
@@ -137,7 +123,7 @@ def _serve(conn, assignment: str, policy: RuntimePolicy, setup: Callable, grade:
 class _GradingProcess:
     """One grading process, and the submission it is grading."""
 
-    def __init__(self, mp, assignment: str, policy: RuntimePolicy, setup: Callable, grade: Callable):
+    def __init__(self, mp, assignment: Assignment, policy: RuntimePolicy, setup: Callable, grade: Callable):
         self.conn, child = mp.Pipe()
         self.process = mp.Process(target=_serve, args=(child, assignment, policy, setup, grade))
         self.process.start()
@@ -203,7 +189,7 @@ class _Dispatcher:
 
     def __init__(
         self,
-        assignment: str,
+        assignment: Assignment,
         work: list[Job],
         policy: RuntimePolicy,
         deadline: float | None,
@@ -314,4 +300,4 @@ class _Dispatcher:
         return _GradingProcess(self.mp, self.assignment, self.policy, self.setup, self.grade)
 
     def _row(self, job: Job, problem: str) -> tuple[Job, SubmissionResult]:
-        return job, SubmissionResult(job.student_id, self.assignment, problem=problem)
+        return job, failed_row(job.student_id, self.assignment.name, problem)

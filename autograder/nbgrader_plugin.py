@@ -40,36 +40,42 @@ from nbgrader.converters import Autograde
 from nbgrader.converters import base as nbgrader_base
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Unicode
+from traitlets import Unicode
 
+from autograder.course import Assignment
 from autograder.notebook import NotebookError, parse_notebook, read_notebook, read_untrusted
-from autograder.reference import HIDDEN_TESTS_SUFFIX
 from autograder.results import SubmissionResult
+from autograder.spec import HIDDEN_TESTS_SUFFIX
 from autograder.text import visible
 
 MAX_GRADING_JSON_BYTES = 16 << 20
 
 
 class SandboxedGrading(NbGraderPreprocessor):
+    """Grades with the course nbgrader runs in (CourseDirectory.root) and the settings of its
+    configuration (`c.Autograder`, autograder.settings)."""
+
     results_directory = Unicode(
         "grades", help="Folder (relative to the course root) where `autograder grade` keeps results to reuse"
     ).tag(config=True)
-    runtime_factor = Float(10.0, help="Allowed CPU time as a multiple of the reference's").tag(config=True)
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict):
         info = resources["nbgrader"]
         data, problem = self._read_submitted(info)
         if problem:
             withhold_student_cells(nb, problem)
-        neutralize_student_markdown(nb, instructor_markdown(info["assignment"]))
+        neutralize_student_markdown(nb, instructor_markdown(self._assignment(info)))
         result = (None if problem else self._cached(info, data)) or self._grade(info, data, problem)
         write_feedback_cells(nb, result)
         return nb, resources
 
-    def _policy(self):
-        from autograder.runtime import RuntimePolicy
+    def _assignment(self, info: dict) -> Assignment:
+        return Assignment(Path(CourseDirectory(parent=self).root).resolve(), info["assignment"])
 
-        return RuntimePolicy(factor=self.runtime_factor)
+    def _policy(self):
+        from autograder.settings import Autograder
+
+        return Autograder(parent=self).policy()
 
     def _read_submitted(self, info: dict) -> tuple[bytes | None, str]:
         """The submitted notebook's bytes as the safe reader reads them, or (None, why not)."""
@@ -94,7 +100,7 @@ class SandboxedGrading(NbGraderPreprocessor):
         from autograder.batch import grade_bytes
         from autograder.grade import process_context
 
-        context = process_context(info["assignment"], self._policy())
+        context = process_context(self._assignment(info), self._policy())
         return grade_bytes(context, info["student"], data, problem)
 
     def _cached(self, info: dict, data: bytes) -> SubmissionResult | None:
@@ -104,13 +110,14 @@ class SandboxedGrading(NbGraderPreprocessor):
         from autograder.notebook import NotebookError, parse_cells
         from autograder.submission import submission_digest
 
-        path = Path(self.results_directory) / info["assignment"] / info["student"] / "grading.json"
+        results = Path(CourseDirectory(parent=self).root) / self.results_directory
+        path = results / info["assignment"] / info["student"] / "grading.json"
         try:
             if not path.is_file() or path.stat().st_size > MAX_GRADING_JSON_BYTES:
                 return None
             stored = json.loads(path.read_text(encoding="utf-8"))
             expected = grade_key(
-                fingerprint(info["assignment"], self._policy()), submission_digest(parse_cells(data))
+                fingerprint(self._assignment(info), self._policy()), submission_digest(parse_cells(data))
             )
             if not expected or not isinstance(stored, dict) or stored.get("fingerprint") != expected:
                 return None
@@ -154,13 +161,12 @@ def stand_in_notebook(
     return nb
 
 
-def instructor_markdown(assignment: str) -> set[str]:
+def instructor_markdown(assignment: Assignment) -> set[str]:
     """The markdown cells of the assignment's source notebook: the only ones rendered as written."""
-    from autograder.course import source_notebook
     from autograder.notebook import NotebookError, read_cells
 
     try:
-        cells = read_cells(source_notebook(assignment))["cells"]
+        cells = read_cells(assignment.source_notebook)["cells"]
     except (NotebookError, OSError):
         return set()
     return {cell["source"] for cell in cells if cell.get("cell_type") == "markdown"}

@@ -10,9 +10,14 @@ the student's time against the reference's, on inputs drawn afresh for each grad
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
+import sys
 import types
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +32,79 @@ MARKERS = [
     "points(n): points a test is worth",
     "runtime: a runtime test (tagged 'runtime' instead of 'correctness')",
 ]
+
+
+def pytest_args(tests_dir: Path, *extra: str) -> list[str]:
+    """How the grader runs pytest on a folder of hidden tests, for collecting and for grading."""
+    return [
+        str(tests_dir),
+        "-c",
+        str(tests_dir / "pytest.ini"),
+        "--rootdir",
+        str(tests_dir),
+        "--assert=plain",  # assertion rewriting would print hidden expected arrays
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:unraisableexception",  # its gc.collect() per session costs more than a test
+        "-p",
+        "no:threadexception",
+        "-p",
+        "no:faulthandler",
+        "-q",
+        *extra,
+    ]
+
+
+def add_markers(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+
+
+@dataclass(frozen=True)
+class HiddenTest:
+    nodeid: str
+    function: str  # the graded function its module covers
+    points: float
+    runtime: bool
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.tests: list[HiddenTest] = []
+        self.errors: list[str] = []
+
+    pytest_configure = staticmethod(add_markers)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(f"{report.nodeid}: {str(report.longrepr).strip().splitlines()[-1]}")
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            points, graded = item.get_closest_marker("points"), item.get_closest_marker("graded")
+            if points is None or graded is None:
+                self.errors.append(
+                    f"{item.nodeid}: every hidden test needs graded(...) and points(...) markers"
+                )
+                continue
+            runtime = item.get_closest_marker("runtime") is not None
+            self.tests.append(HiddenTest(item.nodeid, graded.args[0], float(points.args[0]), runtime))
+
+
+def collect_hidden_tests(tests_dir: Path) -> list[HiddenTest]:
+    """The hidden tests pytest collects in tests_dir (parametrized cases one by one), from its
+    files as they are now; RuntimeError saying which module or test is broken when any cannot be
+    collected."""
+    use_hidden_tests(tests_dir, fresh=True)
+    collector = _Collector()
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        code = pytest.main(pytest_args(tests_dir, "--collect-only"), plugins=[collector])
+    if collector.errors or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        problems = "; ".join(collector.errors) or captured.getvalue().strip()[-2000:]
+        raise RuntimeError(f"the hidden tests in {tests_dir} cannot be collected: {problems}")
+    return collector.tests
 
 
 class GradingPlugin:
@@ -45,9 +123,7 @@ class GradingPlugin:
         self._seed = seed  # of the timed runs' inputs: a secret drawn once per grading process
         self.results: list[TestResult] = []
 
-    def pytest_configure(self, config: pytest.Config) -> None:
-        for marker in MARKERS:
-            config.addinivalue_line("markers", marker)
+    pytest_configure = staticmethod(add_markers)
 
     @pytest.fixture
     def student(self) -> StudentFunctions:
@@ -92,13 +168,6 @@ class GradingPlugin:
 
         return check
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            if item.get_closest_marker("points") is None or item.get_closest_marker("graded") is None:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: every hidden test needs graded(...) and points(...) markers"
-                )
-
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
@@ -133,3 +202,24 @@ def feedback(excinfo: pytest.ExceptionInfo | None) -> str:
     if isinstance(error, AssertionError):  # Mismatch, StudentError, or an instructor's assert message
         return (str(error) or "a check failed")[:1000]
     return f"the grader could not use the result ({type(error).__name__})"
+
+
+_tests_in_use: Path | None = None
+
+
+def use_hidden_tests(tests_dir: Path, fresh: bool) -> None:
+    """Make this process's next pytest run import the hidden tests from tests_dir's files.
+
+    pytest (importlib mode) and the tests' `pythonpath = .` keep imported modules in sys.modules
+    by name (`test_conv_forward`, `conv_cases`): a process that graded with another version of the
+    tests, or with another copy of them, would otherwise run those again. `fresh`: the tests may
+    have changed since they were imported."""
+    global _tests_in_use
+    tests_dir = Path(tests_dir).resolve()
+    if fresh or _tests_in_use != tests_dir:
+        for folder in {tests_dir, _tests_in_use} - {None}:
+            for name, module in list(sys.modules.items()):
+                file = getattr(module, "__file__", None)
+                if isinstance(file, str) and Path(file).resolve().is_relative_to(folder):
+                    del sys.modules[name]
+        _tests_in_use = tests_dir

@@ -95,6 +95,12 @@ class SubmissionResult:
         return cls(tests=tests, **data)
 
 
+def failed_row(student_id: str, assignment: str, problem: str) -> SubmissionResult:
+    """The row of a submission no grade could be computed for, saying why: every host and stage
+    (reading, grading processes, Dask workers, the grader's own failures) writes it this way."""
+    return SubmissionResult(student_id, assignment, problem=problem)
+
+
 def write_results_json(result: SubmissionResult, out_dir: Path) -> Path:
     """Gradescope's results.json, and beside it the full result for nbgrader to reuse, keyed by
     the fingerprint of everything it depends on (a result without one is never reused)."""

@@ -23,12 +23,15 @@ from autograder.student import StudentError, StudentFunctions
 
 @dataclass(frozen=True)
 class RuntimePolicy:
-    factor: float = 10.0  # allowed CPU time, as a multiple of the reference's
-    repeats: int = 2  # timed runs after the first; the fastest of all counts
-    slack_seconds: float = 0.003  # per-call allowance so tiny operations do not fail on overhead
-    first_call_factor: float = 3.0  # the first call may also pay one-off costs (growing the heap)
-    call_cpu_seconds: float = 5.0  # the budget of every untimed call (the hidden tests' inputs are small)
-    call_timeout_seconds: float = 10.0  # the wall-clock backstop of every call
+    """The grading settings a grade depends on; made by autograder.settings.Autograder.policy(),
+    whose traits document each field and hold its default."""
+
+    factor: float  # allowed CPU time, as a multiple of the reference's
+    repeats: int  # timed runs after the first; the fastest of all counts
+    slack_seconds: float  # per-call allowance so tiny operations do not fail on overhead
+    first_call_factor: float  # the first call may also pay one-off costs (growing the heap)
+    call_cpu_seconds: float  # the budget of every untimed call (the hidden tests' inputs are small)
+    call_timeout_seconds: float  # the wall-clock backstop of every call
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,14 @@ import contextlib
 import shutil
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 
 from autograder.batch import grade_bytes, read_job
-from autograder.fingerprint import SOURCE, TESTS, CourseBundle
+from autograder.course import Assignment
+from autograder.fingerprint import CourseBundle
 from autograder.grade import GradingContext, internal_error_row, process_context
-from autograder.local_processes import STARTUP_SECONDS, count_hidden_tests, submission_deadline
-from autograder.results import SubmissionResult
+from autograder.local_processes import STARTUP_SECONDS, Graded, submission_deadline
+from autograder.results import SubmissionResult, failed_row
 from autograder.runtime import RuntimePolicy
 
 __all__ = ["CourseBundle", "ScaleOutError", "grade_on_cluster", "grade_on_worker"]
@@ -44,22 +44,19 @@ __all__ = ["CourseBundle", "ScaleOutError", "grade_on_cluster", "grade_on_worker
 TIME_LIMITS = "autograder-time-limit"  # the topic of the events tasks start their clocks with
 POLL_SECONDS = 1.0  # how often the instructor's machine looks for tasks past their time
 
-_unpacked: dict[str, Path] = {}  # bundle digest -> its folder on this worker
-_tests: dict[str, int] = {}  # bundle digest -> how many hidden tests it has
+_unpacked: dict[str, Assignment] = {}  # bundle digest -> the assignment unpacked on this worker
 # pytest and the sandboxes serve one submission at a time in a process, whatever the thread count.
 _lock = threading.Lock()
 
 
 def _context_for(bundle: CourseBundle, policy: RuntimePolicy) -> tuple[GradingContext, int]:
     """This worker process's context for the bundle, and how many hidden tests it runs."""
-    root = _unpacked.get(bundle.digest)
-    if root is None:
-        root = _unpacked[bundle.digest] = bundle.unpack()
-        atexit.register(shutil.rmtree, root, ignore_errors=True)  # runs after the context's close
-    context = process_context(bundle.assignment, policy, tests_dir=root / TESTS, source=root / SOURCE)
-    if bundle.digest not in _tests:
-        _tests[bundle.digest] = count_hidden_tests(root / TESTS)
-    return context, _tests[bundle.digest]
+    assignment = _unpacked.get(bundle.digest)
+    if assignment is None:
+        assignment = _unpacked[bundle.digest] = bundle.unpack()
+        atexit.register(shutil.rmtree, assignment.root, ignore_errors=True)  # runs after the context's close
+    context = process_context(assignment, policy)
+    return context, len(context.hidden_tests)
 
 
 def _time_limit(seconds: float) -> None:
@@ -90,7 +87,17 @@ class ScaleOutError(RuntimeError):
     """The cluster cannot be used: no `distributed` package, or no scheduler at the address."""
 
 
-def grade_on_cluster(assignment: str, jobs: list, scheduler: str, policy: RuntimePolicy) -> Iterator:
+@dataclass(frozen=True)
+class DaskCluster:
+    """The executor that grades on the Dask cluster whose scheduler is at `scheduler`."""
+
+    scheduler: str
+
+    def grade(self, assignment: Assignment, work: list, policy: RuntimePolicy) -> Graded:
+        return grade_on_cluster(assignment, work, self.scheduler, policy)
+
+
+def grade_on_cluster(assignment: Assignment, jobs: list, scheduler: str, policy: RuntimePolicy) -> Graded:
     """Yield (job, SubmissionResult) as the cluster's workers finish them, or as their time runs out."""
     try:
         from distributed import Client, wait
@@ -133,17 +140,14 @@ def grade_on_cluster(assignment: str, jobs: list, scheduler: str, policy: Runtim
                 client.restart_workers([worker], raise_for_error=False)
             pending -= done | late
             for future in done:
-                yield futures[future], _result(future, futures[future], assignment)
+                yield futures[future], _result(future, futures[future], assignment.name)
             for future in late:
                 problem = f"grading timed out: no result after {limits[future.key][1]:.0f} s"
-                yield (
-                    futures[future],
-                    SubmissionResult(futures[future].student_id, assignment, problem=problem),
-                )
+                yield futures[future], failed_row(futures[future].student_id, assignment.name, problem)
 
 
 def _result(future, job, assignment: str) -> SubmissionResult:
     try:
         return future.result()
     except Exception as error:  # the worker died twice, or the cluster went away
-        return SubmissionResult(job.student_id, assignment, problem=f"grading failed: {error!r}")
+        return failed_row(job.student_id, assignment, f"grading failed: {error!r}")

@@ -68,9 +68,10 @@ LOOPS_TARGET_SECONDS = 0.25  # at M the loops run on as many examples as fit in 
 
 def course_loops() -> types.SimpleNamespace:
     """The bundled course-style example submission: four nested loops per op."""
+    from autograder.course import Course
     from autograder.examples import example_functions
 
-    return example_functions(ASSIGNMENT, "course_loops")
+    return example_functions(Course.load(REPO).assignment(ASSIGNMENT), "course_loops")
 
 
 # --------------------------------------------------------------------------- loading
@@ -92,11 +93,14 @@ def load_implementation(path: Path | None) -> types.SimpleNamespace:
     if path is not None and path.suffix == ".py":
         return types.SimpleNamespace(**runpy.run_path(str(path)))
     sys.path.insert(0, str(REPO))
-    from autograder.notebook import NotebookError
-    from autograder.reference import load_reference
+    from autograder.course import Course
+    from autograder.notebook import NotebookError, graded_cells, read_cells
+    from autograder.reference import load_reference, reference_functions
 
     try:
-        return load_reference(ASSIGNMENT, notebook=path)
+        if path is None:
+            return load_reference(Course.load(REPO).assignment(ASSIGNMENT))
+        return reference_functions(graded_cells(read_cells(path)), f"reference_{ASSIGNMENT}")
     except NotebookError as error:
         sys.exit(f"{error}\n(pass another notebook with --notebook PATH)")
 

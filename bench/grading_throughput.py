@@ -106,10 +106,11 @@ def reference_notebook(scratch: Path) -> Path:
     """The vectorized "reference" example submission, as autograder.examples builds it."""
     import nbformat
 
+    from autograder.course import Course
     from autograder.examples import build_examples
 
     examples = scratch / "examples"
-    students = build_examples(ASSIGNMENT, examples)
+    students = build_examples(Course.load(REPO).assignment(ASSIGNMENT), examples)
     if "reference" not in students:
         raise BenchmarkError(f"build_examples made no 'reference' student (got {students})")
     notebook = examples / "reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -279,7 +280,8 @@ def run_autograder(
 ) -> tuple[Timing, list[str], list[str]]:
     submitted, out = scratch / "submitted", scratch / "autograder_out"
     fill_submitted(submitted, notebook, students)
-    command = [tool("autograder"), "grade", ASSIGNMENT, "--submitted", str(submitted), "--out", str(out)]
+    command = [tool("autograder"), "--course", str(REPO), "grade", ASSIGNMENT]
+    command += ["--submitted", str(submitted), "--out", str(out)]
     if jobs:
         command += ["--jobs", str(jobs)]
     label = f"autograder grade (jobs={jobs or os.cpu_count()})"

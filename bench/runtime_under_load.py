@@ -19,9 +19,13 @@ import time
 from pathlib import Path
 
 from autograder.batch import grade_all
+from autograder.course import Course
 from autograder.examples import build_examples
+from autograder.local_processes import LocalProcesses
 
-ASSIGNMENT = "conv_step_by_step"
+REPO = Path(__file__).resolve().parent.parent
+COURSE = Course.load(REPO)
+ASSIGNMENT = COURSE.assignment("conv_step_by_step")
 STUDENTS = ["reference", "position_loops", "course_loops"]
 RATIO = re.compile(r"(\d+(?:\.\d+)?)× the reference")
 
@@ -32,7 +36,7 @@ def burn(stop_at: float) -> None:
 
 
 def runtime_verdicts(submitted: Path, out: Path) -> dict[tuple[str, str], tuple[float, bool]]:
-    results = grade_all(ASSIGNMENT, submitted, out, jobs=1, show_progress=False)
+    results = grade_all(ASSIGNMENT, submitted, out, COURSE.settings().policy(), LocalProcesses(1))
     verdicts = {}
     for result in results:
         for test in result.tests:

@@ -10,7 +10,9 @@ from autograder.sandbox import Sandbox
 @pytest.fixture(scope="session")
 def conv_reference():
     """The reference solution of conv_step_by_step, loaded from the source notebook."""
-    return load_reference("conv_step_by_step")
+    from helpers import assignment
+
+    return load_reference(assignment("conv_step_by_step"))
 
 
 @contextlib.contextmanager

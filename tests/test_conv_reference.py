@@ -1,6 +1,7 @@
 """The vectorized reference in the source notebook agrees with plain loops on awkward shapes."""
 
 import numpy as np
+from helpers import assignment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -8,7 +9,7 @@ from autograder.checks import numeric_gradient
 from autograder.examples import example_functions
 
 # The oracle: the bundled course-style submission, four plain nested loops.
-loops = example_functions("conv_step_by_step", "course_loops")
+loops = example_functions(assignment("conv_step_by_step"), "course_loops")
 
 TOLERANCE = 1e-10
 

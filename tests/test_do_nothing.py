@@ -14,14 +14,14 @@ import re
 
 import nbformat
 import pytest
+from helpers import ASSIGNMENTS, grade_folder
+from helpers import assignment as by_name
 
-from autograder.batch import grade_all
 from autograder.examples import completed_notebook
 from autograder.reference import reference_cells
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 
 # What `<name>(*args, **kwargs)` returns, given `out`, the honest output.
 TRANSFORMS = {
@@ -59,7 +59,7 @@ def do_nothing_cell(name: str, reference: str, transform: str) -> str:
 def students(assignment: str) -> dict[str, set[str]]:
     """student id -> the functions it replaces: for each transform, every other graded function
     (the first half of the pair) or the rest."""
-    names = list(reference_cells(assignment))
+    names = list(reference_cells(by_name(assignment)))
     return {f"{transform}_{half}": set(names[half::2]) for transform in TRANSFORMS for half in (0, 1)}
 
 
@@ -67,16 +67,16 @@ def students(assignment: str) -> dict[str, set[str]]:
 def graded(tmp_path_factory):
     results = {}
     for assignment in ASSIGNMENTS:
-        reference = reference_cells(assignment)
+        reference = reference_cells(by_name(assignment))
         submitted = tmp_path_factory.mktemp(f"{assignment}_submitted")
         for student, replaced in students(assignment).items():
             transform = TRANSFORMS[student.rsplit("_", 1)[0]]
             cells = {name: do_nothing_cell(name, reference[name], transform) for name in replaced}
             target = submitted / student / assignment / f"{assignment}.ipynb"
             target.parent.mkdir(parents=True)
-            nbformat.write(completed_notebook(assignment, {**reference, **cells}), target)
+            nbformat.write(completed_notebook(by_name(assignment), {**reference, **cells}), target)
         out = tmp_path_factory.mktemp(f"{assignment}_grades")
-        for result in grade_all(assignment, submitted, out, jobs=2, show_progress=False):
+        for result in grade_folder(by_name(assignment), submitted, out):
             results[assignment, result.student_id] = result
     return results
 
@@ -89,7 +89,7 @@ def test_doing_nothing_earns_nothing_and_the_others_keep_full_marks(graded, assi
     result = graded[assignment, student]
     replaced = students(assignment)[student]
     assert not result.problem
-    assert {test.function for test in result.tests} == set(reference_cells(assignment))
+    assert {test.function for test in result.tests} == set(reference_cells(by_name(assignment)))
     leaked = [f"{t.name} ({t.score:g})" for t in result.tests if t.function in replaced and t.score > 0]
     lost = [
         f"{t.name}: {t.output}" for t in result.tests if t.function not in replaced and t.score < t.max_score

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import assignment, grade_folder
 
 from autograder.intake import find_submissions
 from autograder.notebook import NotebookError, graded_cells, read_cells
@@ -16,6 +17,7 @@ from autograder.results import SubmissionResult, write_grades_csv, write_results
 from autograder.submission import load_submission
 
 A = "conv_step_by_step"
+CONV = assignment(A)
 ZERO_PAD = "# GRADED FUNCTION: zero_pad\ndef zero_pad(X, pad):\n    return X\n"
 NOTEBOOK = {"cells": [{"cell_type": "code", "source": ZERO_PAD}]}
 
@@ -194,12 +196,14 @@ def fake_grade(context, student_id, data, problem):
         os._exit(3)
     if student_id == "crashes":
         os.kill(os.getpid(), signal.SIGKILL)
-    return SubmissionResult(student_id, context.assignment, problem=problem or f"graded {len(data)} bytes")
+    return SubmissionResult(
+        student_id, context.assignment.name, problem=problem or f"graded {len(data)} bytes"
+    )
 
 
 def test_a_grading_process_that_hangs_or_dies_costs_only_its_submission(tmp_path, at_most):
     from autograder.local_processes import grade_on_local_cores
-    from autograder.runtime import RuntimePolicy
+    from autograder.settings import default_policy
 
     for student in ["a", "hangs", "b", "dies", "c", "crashes", "d"]:
         notebook_of(tmp_path, student)
@@ -209,7 +213,7 @@ def test_a_grading_process_that_hangs_or_dies_costs_only_its_submission(tmp_path
         graded = dict(
             (job.student_id, result.problem)
             for job, result in grade_on_local_cores(
-                A, work, 2, RuntimePolicy(), deadline=3.0, setup=fake_setup, grade=fake_grade
+                CONV, work, 2, default_policy(), deadline=3.0, setup=fake_setup, grade=fake_grade
             )
         )
     assert sorted(graded) == ["a", "b", "c", "crashes", "d", "dies", "hangs"]
@@ -226,7 +230,7 @@ def fake_setup_fails(assignment, policy):
 
 def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_path, at_most):
     from autograder.local_processes import grade_on_local_cores
-    from autograder.runtime import RuntimePolicy
+    from autograder.settings import default_policy
 
     for student in ["a", "b", "c"]:
         notebook_of(tmp_path, student)
@@ -234,7 +238,12 @@ def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_
         graded = [
             result.problem
             for _, result in grade_on_local_cores(
-                A, find_submissions(tmp_path, A), 1, RuntimePolicy(), setup=fake_setup_fails, grade=fake_grade
+                CONV,
+                find_submissions(tmp_path, A),
+                1,
+                default_policy(),
+                setup=fake_setup_fails,
+                grade=fake_grade,
             )
         ]
     assert graded == ["grading process could not start: RuntimeError: the source notebook is broken"] * 3
@@ -242,22 +251,21 @@ def test_grading_processes_that_cannot_start_still_give_every_student_a_row(tmp_
 
 def test_the_submission_deadline_follows_from_the_settings():
     from autograder.local_processes import submission_deadline
-    from autograder.runtime import RuntimePolicy
+    from autograder.settings import default_policy
 
-    assert RuntimePolicy().call_timeout_seconds == 10.0
-    assert submission_deadline(45, RuntimePolicy()) == 60 + 45 * 3 * 10
-    assert submission_deadline(45, RuntimePolicy(repeats=4)) == 60 + 45 * 5 * 10
-    assert submission_deadline(45, RuntimePolicy(call_timeout_seconds=2)) == 60 + 45 * 3 * 2
+    assert default_policy().call_timeout_seconds == 10.0
+    assert submission_deadline(45, default_policy()) == 60 + 45 * 3 * 10
+    assert submission_deadline(45, default_policy(runtime_repeats=4)) == 60 + 45 * 5 * 10
+    assert submission_deadline(45, default_policy(call_timeout_seconds=2)) == 60 + 45 * 3 * 2
 
 
 @pytest.mark.slow
 def test_a_batch_with_hostile_folders_finishes_and_every_student_has_a_row(tmp_path, at_most):
     """The smallest batch: one honest notebook beside a FIFO, a link to it and a link to /dev/zero."""
-    from autograder.batch import grade_all
     from autograder.examples import build_examples
 
     examples = tmp_path / "examples"
-    build_examples(A, examples)
+    build_examples(CONV, examples)
     submitted = tmp_path / "submitted"
     honest = submitted / "honest" / A
     honest.mkdir(parents=True)
@@ -270,7 +278,7 @@ def test_a_batch_with_hostile_folders_finishes_and_every_student_has_a_row(tmp_p
             ATTACKS[attack](submitted, path)
     out = tmp_path / "out"
     with at_most(120):
-        results = {r.student_id: r for r in grade_all(A, submitted, out, jobs=2, show_progress=False)}
+        results = {r.student_id: r for r in grade_folder(CONV, submitted, out)}
     assert results["honest"].score == 100
     for student in ["fifo", "copycat", "zero"]:
         assert results[student].score == 0 and results[student].problem

@@ -14,9 +14,9 @@ import sys
 
 import nbformat
 import pytest
+from helpers import COURSE, grade_folder
 
-from autograder.batch import grade_all
-from autograder.course import COURSE_ROOT
+from autograder.course import Course
 from autograder.examples import build_examples
 from autograder.release import nbgrader_environment
 
@@ -73,12 +73,14 @@ def nbgrader(course, *args, timeout=None):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
+    """A course folder of its own: nbgrader grades it with its own source and hidden tests."""
     course = tmp_path_factory.mktemp("course")
-    shutil.copytree(COURSE_ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
-    shutil.copy(COURSE_ROOT / "nbgrader_config.py", course)
+    for folder in ("source", "grader_tests", "examples"):
+        shutil.copytree(COURSE.root / folder / ASSIGNMENT, course / folder / ASSIGNMENT)
+    shutil.copy(COURSE.root / "nbgrader_config.py", course)
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     examples = tmp_path_factory.mktemp("examples")
-    build_examples(ASSIGNMENT, examples)
+    build_examples(Course.load(course).assignment(ASSIGNMENT), examples)
     for student in STUDENTS:
         shutil.copytree(examples / student, course / "submitted" / student)
     notebook = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
@@ -113,9 +115,8 @@ def test_nbgrader_autograde_matches_autograder_grade_and_feeds_the_gradebook(cou
     with open(course / "export.csv") as stream:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(stream)}
 
-    results = grade_all(
-        ASSIGNMENT, course / "submitted", course / "grades" / ASSIGNMENT, jobs=2, show_progress=False
-    )
+    assignment = Course.load(course).assignment(ASSIGNMENT)
+    results = grade_folder(assignment, course / "submitted", course / "grades" / ASSIGNMENT)
     assert exported == {result.student_id: result.score for result in results}
     assert exported["reference"] == 100 and exported["course_loops"] == 80
     assert exported["hostile"] == 95 and exported["copycat"] == 0 and exported["extras"] == 100

@@ -3,12 +3,11 @@
 import shutil
 
 import pytest
+from helpers import ASSIGNMENTS, COURSE, assignment
 
-from autograder.course import release_dir, source_dir
 from autograder.execute import run_notebook
 from autograder.notebook import graded_cells
-
-ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
+from autograder.release import ship_kit
 
 
 def public_test_ids(nb) -> list[str]:
@@ -20,10 +19,11 @@ def public_test_ids(nb) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path, assignment):
-    folder = shutil.copytree(source_dir(assignment), tmp_path / assignment)
-    run = run_notebook(folder / f"{assignment}.ipynb")
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path, name):
+    folder = shutil.copytree(assignment(name).source_dir, tmp_path / name)
+    ship_kit(folder, COURSE.settings())
+    run = run_notebook(folder / f"{name}.ipynb")
     assert run.errors == []
     expected = len(public_test_ids(run.notebook))
     assert expected >= len(graded_cells(run.notebook))
@@ -31,10 +31,10 @@ def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path, as
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_notebook_public_tests_fail_with_messages_without_killing_the_kernel(tmp_path, assignment):
-    folder = shutil.copytree(release_dir(assignment), tmp_path / assignment)
-    run = run_notebook(folder / f"{assignment}.ipynb", allow_errors=True)
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_notebook_public_tests_fail_with_messages_without_killing_the_kernel(tmp_path, name):
+    folder = shutil.copytree(assignment(name).release_dir, tmp_path / name)
+    run = run_notebook(folder / f"{name}.ipynb", allow_errors=True)
     failed = {error.grade_id: error for error in run.errors}
     for grade_id in public_test_ids(run.notebook):
         assert grade_id in failed, f"{grade_id} passed on an unimplemented stub"

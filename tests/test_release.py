@@ -1,16 +1,16 @@
 """The committed release is exactly what stock nbgrader makes from the source, and gives nothing away."""
 
+import json
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import ASSIGNMENTS, COURSE, assignment
 
-from autograder.course import COURSE_ROOT, release_dir, source_dir
+from autograder.course import Course
 from autograder.notebook import graded_cells, read_notebook
-from autograder.release import generate_release
-
-ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
+from autograder.release import TESTKIT, generate_release
 
 
 def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
@@ -20,17 +20,18 @@ def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def regenerated(request, tmp_path_factory) -> tuple[str, Path]:
-    assignment = request.param
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(source_dir(assignment), course / "source" / assignment)
-    shutil.copy(COURSE_ROOT / "nbgrader_config.py", course)
-    return assignment, generate_release(assignment, root=course)
+    name = request.param
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(assignment(name).source_dir, root / "source" / name)
+    shutil.copy(COURSE.root / "nbgrader_config.py", root)
+    course = Course.load(root)
+    return name, generate_release(course.assignment(name), course.settings())
 
 
 @pytest.mark.slow
 def test_committed_release_matches_a_fresh_generate_assignment(regenerated):
-    assignment, fresh = regenerated
-    committed = release_dir(assignment)
+    name, fresh = regenerated
+    committed = assignment(name).release_dir
     fresh_files = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
     committed_files = sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file())
     assert committed_files == fresh_files, "release/ is stale: run `autograder release` and commit it"
@@ -43,13 +44,20 @@ def test_committed_release_matches_a_fresh_generate_assignment(regenerated):
             assert (committed / relative).read_bytes() == (fresh / relative).read_bytes(), relative
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_has_no_solutions_and_no_hidden_tests(assignment):
-    release_nb = read_notebook(release_dir(assignment) / f"{assignment}.ipynb")
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_release_holds_the_current_test_kit_and_the_course_limits(name):
+    release = assignment(name).release_dir
+    assert (release / "testkit.py").read_bytes() == TESTKIT.read_bytes(), "run `autograder release`"
+    assert json.loads((release / "limits.json").read_text()) == COURSE.settings().limits()
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_has_no_solutions_and_no_hidden_tests(name):
+    release_nb = read_notebook(assignment(name).release_notebook)
     text = "\n".join(cell.source for cell in release_nb.cells)
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS"):
         assert marker not in text
-    reference = graded_cells(read_notebook(source_dir(assignment) / f"{assignment}.ipynb"))
+    reference = graded_cells(read_notebook(assignment(name).source_notebook))
     stubs = graded_cells(release_nb)
     assert stubs.keys() == reference.keys()
     for name, stub in stubs.items():
@@ -57,7 +65,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(assignment):
         solution_lines = _solution_lines(reference[name])
         leaked = [line for line in solution_lines if line in stub.splitlines()]
         assert not leaked, f"{name}: solution lines leaked into the release: {leaked}"
-    assert not any(p.name == "grader_tests" for p in release_dir(assignment).rglob("*"))
+    assert not any(p.name == "grader_tests" for p in assignment(name).release_dir.rglob("*"))
 
 
 def _solution_lines(source: str) -> list[str]:

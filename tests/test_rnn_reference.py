@@ -4,6 +4,7 @@ stable sigmoid, and agreement with a plain one-example-at-a-time implementation.
 
 import numpy as np
 import pytest
+from helpers import assignment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,7 @@ STEP = 1e-5  # centred differences, as in cs231n
 
 @pytest.fixture(scope="module")
 def rnn_reference():
-    return load_reference("rnn_step_by_step")
+    return load_reference(assignment("rnn_step_by_step"))
 
 
 # ---------------------------------------------------------------------------------------------------

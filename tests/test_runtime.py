@@ -3,8 +3,9 @@
 import pytest
 
 from autograder.checks import Mismatch
-from autograder.runtime import RuntimeJudge, RuntimePolicy, TimedCall
+from autograder.runtime import RuntimeJudge, TimedCall
 from autograder.sandbox import CallResult
+from autograder.settings import default_policy
 
 
 class ScriptedStudent:
@@ -23,7 +24,9 @@ class ScriptedStudent:
 
 
 def judge_with_reference(seconds):
-    judge = RuntimeJudge(RuntimePolicy(factor=10, repeats=2, slack_seconds=0.0), {}, sandbox=None)
+    judge = RuntimeJudge(
+        default_policy(runtime_factor=10, runtime_repeats=2, runtime_slack_seconds=0.0), {}, sandbox=None
+    )
     timings = iter(seconds)
     judge._reference_seconds = lambda name, call: next(timings)
     return judge

@@ -8,41 +8,52 @@ import shutil
 import time
 
 import pytest
+from helpers import assignment, grade_folder
 
 from autograder.batch import grade_all
+from autograder.course import Assignment
 from autograder.examples import build_examples
-from autograder.runtime import RuntimePolicy
+from autograder.scale_out import DaskCluster
+from autograder.settings import default_policy
 
 distributed = pytest.importorskip("distributed")
 
 A = "conv_step_by_step"
+CONV = assignment(A)
+
+
+def grade_on(cluster, submitted, out, **settings):
+    return grade_all(CONV, submitted, out, default_policy(**settings), DaskCluster(cluster.scheduler_address))
 
 
 def test_the_course_bundle_is_every_file_of_the_hidden_tests(tmp_path):
     """What travels to the workers, and what the grade's fingerprint covers: data files and
     subfolders included, bytecode caches left out."""
-    from autograder.course import grader_tests_dir, source_notebook
     from autograder.scale_out import CourseBundle
 
-    tests = tmp_path / "grader_tests"
-    shutil.copytree(grader_tests_dir(A), tests)
+    course = Assignment(tmp_path, A)
+    shutil.copytree(CONV.source_dir, course.source_dir)
+    tests = course.tests_dir
+    shutil.copytree(CONV.tests_dir, tests)
     (tests / "cases.json").write_text("[1, 2]")
     (tests / "data").mkdir()
     (tests / "data" / "inputs.npy").write_bytes(b"\x93NUMPY")
     (tests / "__pycache__").mkdir(exist_ok=True)
     (tests / "__pycache__" / "conv_cases.cpython-311.pyc").write_bytes(b"cache")
-    bundle = CourseBundle.of(A, tests, source_notebook(A))
-    assert {"grader_tests/cases.json", "grader_tests/data/inputs.npy", "source.ipynb"} <= set(bundle.files)
+    bundle = CourseBundle.of(course)
+    shipped = {f"grader_tests/{A}/cases.json", f"grader_tests/{A}/data/inputs.npy", f"source/{A}/{A}.ipynb"}
+    assert shipped <= set(bundle.files)
     assert not any("__pycache__" in name for name in bundle.files)
     (tests / "__pycache__" / "conv_cases.cpython-311.pyc").write_bytes(b"another cache")
-    assert CourseBundle.of(A, tests, source_notebook(A)).digest == bundle.digest
+    assert CourseBundle.of(course).digest == bundle.digest
     (tests / "data" / "inputs.npy").write_bytes(b"\x93NUMPY changed")
-    assert CourseBundle.of(A, tests, source_notebook(A)).digest != bundle.digest
+    assert CourseBundle.of(course).digest != bundle.digest
     unpacked = bundle.unpack()
     try:
-        assert (unpacked / "grader_tests" / "data" / "inputs.npy").read_bytes() == b"\x93NUMPY"
+        assert (unpacked.tests_dir / "data" / "inputs.npy").read_bytes() == b"\x93NUMPY"
+        assert unpacked.source_notebook.read_bytes() == CONV.source_notebook.read_bytes()
     finally:
-        shutil.rmtree(unpacked)
+        shutil.rmtree(unpacked.root)
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +75,9 @@ def by_test(results):
 @pytest.mark.slow
 def test_cluster_grades_equal_local_grades(cluster, tmp_path):
     submitted = tmp_path / "submitted"
-    students = build_examples("conv_step_by_step", submitted)
-    local = grade_all("conv_step_by_step", submitted, tmp_path / "local", jobs=2, show_progress=False)
-    remote = grade_all(
-        "conv_step_by_step",
-        submitted,
-        tmp_path / "remote",
-        scheduler=cluster.scheduler_address,
-        show_progress=False,
-    )
+    students = build_examples(CONV, submitted)
+    local = grade_folder(CONV, submitted, tmp_path / "local")
+    remote = grade_on(cluster, submitted, tmp_path / "remote")
     assert sorted(r.student_id for r in remote) == sorted(students)
     assert by_test(remote) == by_test(local)
     for student in students:  # the instructor's machine wrote every result
@@ -85,7 +90,7 @@ def test_cluster_grades_equal_local_grades(cluster, tmp_path):
 def test_the_cluster_ships_only_regular_files_of_the_students_own(cluster, tmp_path, at_most):
     submitted = tmp_path / "submitted"
     examples = tmp_path / "examples"
-    build_examples(A, examples)
+    build_examples(CONV, examples)
     honest = submitted / "honest" / A / f"{A}.ipynb"
     honest.parent.mkdir(parents=True)
     honest.write_bytes((examples / "reference" / A / f"{A}.ipynb").read_bytes())
@@ -95,12 +100,7 @@ def test_the_cluster_ships_only_regular_files_of_the_students_own(cluster, tmp_p
     os.mkfifo(submitted / "fifo" / A / f"{A}.ipynb")
     (submitted / "zero" / A / f"{A}.ipynb").symlink_to("/dev/zero")
     with at_most(240):
-        results = {
-            r.student_id: r
-            for r in grade_all(
-                A, submitted, tmp_path / "out", scheduler=cluster.scheduler_address, show_progress=False
-            )
-        }
+        results = {r.student_id: r for r in grade_on(cluster, submitted, tmp_path / "out")}
     assert results["honest"].score == 100
     assert "named pipe" in results["fifo"].problem and results["fifo"].score == 0
     for student in ["copycat", "zero"]:
@@ -123,7 +123,7 @@ class HangOneSubmission(distributed.WorkerPlugin):
         def grade(context, student_id, data, problem=""):
             if student_id == "hangs":
                 time.sleep(3600)
-            return SubmissionResult(student_id, context.assignment, problem=f"graded {len(data)} bytes")
+            return SubmissionResult(student_id, context.assignment.name, problem=f"graded {len(data)} bytes")
 
         autograder.scale_out.grade_bytes = grade
 
@@ -146,16 +146,8 @@ def test_a_submission_past_its_deadline_is_a_row_and_the_run_finishes(tmp_path, 
         client.register_plugin(HangOneSubmission())
         workers = set(client.scheduler_info()["workers"])
         started = time.monotonic()
-        no_call_time = RuntimePolicy(call_timeout_seconds=0.0)  # the deadline: 5 s of overhead only
-        with at_most(120):
-            results = grade_all(
-                A,
-                submitted,
-                tmp_path / "out",
-                policy=no_call_time,
-                scheduler=cluster.scheduler_address,
-                show_progress=False,
-            )
+        with at_most(120):  # the deadline: 5 s of overhead only
+            results = grade_on(cluster, submitted, tmp_path / "out", call_timeout_seconds=1e-9)
         assert time.monotonic() - started < 60
         graded = {result.student_id: result.problem for result in results}
         assert sorted(graded) == sorted(students)
@@ -173,7 +165,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     from autograder.cli import main
 
     submitted = tmp_path / "submitted"
-    build_examples("conv_step_by_step", submitted)
+    build_examples(CONV, submitted)
     with config.set({"distributed.comm.timeouts.connect": "2s"}):
         status = main(
             ["grade", "conv_step_by_step", "--submitted", str(submitted), "--out", str(tmp_path / "out")]

@@ -17,29 +17,36 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from helpers import ASSIGNMENTS, assignment
 
 from autograder.examples import completed_notebook
 from autograder.grade import GradingContext, grade_submission
-from autograder.reference import allowed_calls, reference_cells
-from autograder.runtime import RuntimeJudge, RuntimePolicy
+from autograder.reference import reference_cells
+from autograder.runtime import RuntimeJudge
 from autograder.sandbox import Sandbox
+from autograder.settings import default_policy
+from autograder.spec import read_spec
 from autograder.student import MESSAGE_CHARS, StudentError, StudentFunctions
 from autograder.submission import Submission
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ["conv_step_by_step", "rnn_step_by_step"]
 SOLUTION_MARKS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.MULTILINE)
 
 
-def reference_solution(assignment: str) -> dict[str, str]:
-    return {name: SOLUTION_MARKS.sub("", source) for name, source in reference_cells(assignment).items()}
+def reference_solution(name: str) -> dict[str, str]:
+    cells = reference_cells(assignment(name))
+    return {function: SOLUTION_MARKS.sub("", source) for function, source in cells.items()}
+
+
+def allowed_calls(name: str) -> dict[str, tuple[str, ...]]:
+    return {function.name: function.may_call for function in read_spec(assignment(name)).functions.values()}
 
 
 def graded(context: GradingContext, tmp_path: Path, cells: dict[str, str], student: str = "student"):
     """Grade the release notebook completed with the reference, except `cells`."""
-    nb = completed_notebook(context.assignment, {**reference_solution(context.assignment), **cells})
-    path = tmp_path / student / f"{context.assignment}.ipynb"
+    nb = completed_notebook(context.assignment, {**reference_solution(context.assignment.name), **cells})
+    path = tmp_path / student / f"{context.assignment.name}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return grade_submission(context, student, path)
@@ -47,7 +54,7 @@ def graded(context: GradingContext, tmp_path: Path, cells: dict[str, str], stude
 
 @pytest.fixture(scope="module")
 def conv_context():
-    context = GradingContext("conv_step_by_step")
+    context = GradingContext(assignment("conv_step_by_step"), default_policy())
     yield context
     context.close()
 
@@ -59,10 +66,10 @@ def {name}(*args, **kwargs):
 """
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_a_session_holds_only_the_references_its_function_may_call(assignment):
-    cells = reference_cells(assignment)
-    may_call = allowed_calls(assignment)
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_a_session_holds_only_the_references_its_function_may_call(name):
+    cells = reference_cells(assignment(name))
+    may_call = allowed_calls(name)
     probes = {name: PROBE.format(name=name, names=sorted(cells)) for name in cells}
     submission = Submission("probe", Path("probe.ipynb"), probes)
     found = {}
@@ -177,14 +184,14 @@ def distribute_value(dz, shape):
 
 
 def test_every_call_has_a_cpu_budget():
-    cells = reference_cells("conv_step_by_step")
+    cells = reference_cells(assignment("conv_step_by_step"))
     submission = Submission("burn", Path("burn.ipynb"), {"distribute_value": BURN})
     with Sandbox() as sandbox:
         student = StudentFunctions(submission, cells, sandbox, call_cpu_seconds=0.5)
         with pytest.raises(StudentError, match="used more than 0.5 s of CPU time"):
             student.distribute_value(1.0, (2, 2))
         student.close()
-    assert RuntimePolicy().call_cpu_seconds > 0
+    assert default_policy().call_cpu_seconds > 0
 
 
 def test_timed_inputs_are_drawn_afresh_for_each_grading_and_scores_stay(tmp_path, monkeypatch):
@@ -198,7 +205,7 @@ def test_timed_inputs_are_drawn_afresh_for_each_grading_and_scores_stay(tmp_path
     monkeypatch.setattr(RuntimeJudge, "check", spy)
     scores = []
     for _ in range(2):
-        context = GradingContext("conv_step_by_step")
+        context = GradingContext(assignment("conv_step_by_step"), default_policy())
         try:
             scores.append(graded(context, tmp_path, {}).by_function())
         finally:

@@ -4,72 +4,36 @@ hidden tests, the source notebook and the grading settings are all unchanged.
 A tiny course of its own (one graded function, one hidden test) keeps these fast: `nbgrader
 autograde`'s preprocessor runs in this process, as in a Jupyter server's, on it."""
 
-import importlib.util
 import json
 
 import nbformat
 import pytest
+from helpers import TINY, TINY_TEST, tiny_course, tiny_notebook, tiny_reference
 from traitlets.config import Config
 
+from autograder.course import Assignment
+from autograder.fingerprint import fingerprint, grade_key
 from autograder.notebook import read_cells
 from autograder.results import SubmissionResult, write_results_json
 from autograder.results import TestResult as Row
-from autograder.runtime import RuntimePolicy
+from autograder.settings import default_policy
 from autograder.submission import submission_digest
 
-ASSIGNMENT = "tiny"
-HIDDEN_CELL = (
-    "# Hidden tests of double\n# Other graded functions it may call (their reference versions): none.\n"
-)
-TEST_MODULE = """import pytest
-
-pytestmark = pytest.mark.graded("double")
-
-
-@pytest.mark.points(1)
-def test_{name}(student, reference, cached):
-    assert student.double(21) == cached(reference.double, 21), "double(21) is wrong"
-"""
+ASSIGNMENT = TINY
 
 
 def notebook(graded_source):
-    hidden = nbformat.v4.new_code_cell(HIDDEN_CELL)
-    hidden.metadata["nbgrader"] = {"grade_id": "double_hidden_tests", "grade": True, "points": 1}
-    hidden.metadata["nbgrader"]["locked"] = True
-    imports = nbformat.v4.new_code_cell("import numpy as np")
-    return nbformat.v4.new_notebook(cells=[imports, nbformat.v4.new_code_cell(graded_source), hidden])
+    return tiny_notebook(graded_source)
 
 
 def reference_source(factor):
-    body = f"    ### BEGIN SOLUTION\n    return {factor} * x\n    ### END SOLUTION\n"
-    return "# GRADED FUNCTION: double\ndef double(x):\n" + body
+    return tiny_reference(factor)
 
 
 @pytest.fixture
-def course(tmp_path, monkeypatch):
+def course(tmp_path):
     """tmp_path as the course root: source/, grader_tests/, submitted/, grades/."""
-    source = tmp_path / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    source.parent.mkdir(parents=True)
-    nbformat.write(notebook(reference_source(2)), source)
-    tests = tmp_path / "grader_tests" / ASSIGNMENT
-    tests.mkdir(parents=True)
-    (tests / "pytest.ini").write_text("[pytest]\npythonpath = .\npython_files = test_*.py\n")
-    (tests / "test_double.py").write_text(TEST_MODULE.format(name="two"))
-    submission = tmp_path / "submitted" / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    submission.parent.mkdir(parents=True)
-    nbformat.write(notebook("# GRADED FUNCTION: double\ndef double(x):\n    return x + x\n"), submission)
-    patches = [
-        ("autograder.grade", "grader_tests_dir"),
-        ("autograder.grade", "source_notebook"),
-        ("autograder.fingerprint", "grader_tests_dir"),
-        ("autograder.fingerprint", "source_notebook"),
-        ("autograder.reference", "source_notebook"),
-    ]
-    places = {"grader_tests_dir": lambda a: tmp_path / "grader_tests" / a}
-    places["source_notebook"] = lambda a: tmp_path / "source" / a / f"{a}.ipynb"
-    for module, name in patches:
-        if importlib.util.find_spec(module) is not None:  # the old grader had no fingerprint module
-            monkeypatch.setattr(f"{module}.{name}", places[name])
+    tiny_course(tmp_path)
     from autograder import grade
 
     before = dict(grade._contexts)
@@ -86,9 +50,8 @@ def autograde(course, runtime_factor=10.0) -> str:
 
     config = Config()
     config.CourseDirectory.root = str(course)
+    config.Autograder.runtime_factor = runtime_factor
     preprocessor = SandboxedGrading(config=config)
-    preprocessor.results_directory = str(course / "grades")
-    preprocessor.runtime_factor = runtime_factor
     nb = nbformat.read(course / "submitted" / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     resources = {"nbgrader": {"student": "s1", "assignment": ASSIGNMENT, "notebook": ASSIGNMENT}}
     nb, _ = preprocessor.preprocess(nb, resources)
@@ -101,17 +64,15 @@ def leave_result_of_autograder_grade(course, runtime_factor=10.0):
     digest = submission_digest(read_cells(course / "submitted" / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"))
     result = SubmissionResult("s1", ASSIGNMENT, [Row("double: stale", "double", "correctness", 1, 1)])
     result.digest = digest
-    try:
-        from autograder.fingerprint import fingerprint, grade_key
-
-        result.fingerprint = grade_key(fingerprint(ASSIGNMENT, RuntimePolicy(factor=runtime_factor)), digest)
-    except ImportError:
-        pass  # the old grader keyed grading.json by the digest alone
+    policy = default_policy(runtime_factor=runtime_factor)
+    result.fingerprint = grade_key(fingerprint(Assignment(course, ASSIGNMENT), policy), digest)
     write_results_json(result, course / "grades" / ASSIGNMENT)
 
 
 def change_hidden_test(course):
-    (course / "grader_tests" / ASSIGNMENT / "test_double.py").write_text(TEST_MODULE.format(name="changed"))
+    (course / "grader_tests" / ASSIGNMENT / "test_double.py").write_text(
+        TINY_TEST.format(name="changed", points=1)
+    )
 
 
 def change_data_file(course):
@@ -162,7 +123,7 @@ def test_grading_json_of_an_old_grader_is_not_reused(course):
 def test_a_result_of_autograder_grade_is_reused_and_grading_does_not_run(course, monkeypatch):
     from autograder import grade
 
-    context = grade.process_context(ASSIGNMENT, RuntimePolicy())
+    context = grade.process_context(Assignment(course, ASSIGNMENT), default_policy())
     data = (course / "submitted" / "s1" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes()
     result = grade.grade_bytes(context, "s1", data, "")
     assert result.fingerprint and [test.score for test in result.tests] == [1.0]

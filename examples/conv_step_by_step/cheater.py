@@ -1,6 +1,8 @@
 # Tricks that fool graders which run student code in their own process: disabling numpy's
 # comparisons, freezing the clock, reading expected values from the caller's frame, and the
 # public test's published answer hard-coded.
+#
+# Expected scores: conv_single_step 0, every other function full
 
 # GRADED FUNCTION: conv_single_step
 import sys

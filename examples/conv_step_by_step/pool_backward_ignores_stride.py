@@ -1,5 +1,7 @@
 # pool_backward forgets the stride when locating windows; at stride 1, as in the classic
 # public test, the mistake is invisible.
+#
+# Expected scores: pool_backward 2, every other function full
 
 # GRADED FUNCTION: pool_backward
 def pool_backward(dA, cache, mode="max"):

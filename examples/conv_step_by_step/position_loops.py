@@ -1,5 +1,7 @@
 # A common student vectorization: loop over the output positions (h, w) only, and let numpy
 # handle the examples and channels at each position. Correct, and fast enough for the limit.
+#
+# Expected scores: every function full
 
 # GRADED FUNCTION: conv_forward
 def conv_forward(A_prev, W, b, hparameters):

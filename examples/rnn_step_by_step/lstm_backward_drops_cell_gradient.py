@@ -1,6 +1,8 @@
 # The classic LSTM backward bug: the gradient of the cell state is not carried from one time step
 # to the one before (dnext_c is zero at every step), which cuts the cell-state path through time.
 # Right only when T = 1; the grader's backward cases all have T > 1.
+#
+# Expected scores: lstm_backward 0, every other function full
 
 # GRADED FUNCTION: lstm_backward
 def lstm_backward(dh, cache):

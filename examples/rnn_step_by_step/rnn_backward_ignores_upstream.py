@@ -1,6 +1,8 @@
 # Backpropagation through time that only starts from the loss at the last step: the upstream
 # gradient dh[:, t] of the other steps is never added. Right only when the loss is on the last
 # step alone (a many-to-one network).
+#
+# Expected scores: rnn_backward 2, every other function full
 
 # GRADED FUNCTION: rnn_backward
 def rnn_backward(dh, cache):

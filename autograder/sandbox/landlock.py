@@ -11,6 +11,8 @@ Inside bubblewrap the zygote keeps CAP_SYS_ADMIN and CAP_SETPCAP of the sandbox'
 user namespace, so that each session child can enter fresh namespaces and mount its
 own scratch (`unshare`, `mount`); the child then gives up every capability for good
 (`drop_capabilities`) before any student code runs.
+The grader's launch uses `unshare` and `mount` too, to stage the Python installation
+where a dedicated uid can reach it (launch.py).
 
 Only the standard library is imported: the worker copies this file next to itself.
 """
@@ -63,6 +65,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
 
 
 class LandlockError(OSError):

@@ -11,11 +11,11 @@ import subprocess
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import pytest
 
-from autograder import sandbox as sandbox_module
-from autograder.sandbox import Sandbox, SandboxWarning
+from autograder.sandbox import Sandbox, SandboxWarning, runtime_tree
 
 TMPFS_MAGIC = 0x01021994
 
@@ -29,6 +29,7 @@ def on_tmpfs(path: str) -> bool:
 pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None or not on_tmpfs("/dev/shm"), reason="needs bubblewrap and a tmpfs /dev/shm"
 )
+
 
 PROBES = """\
 import ctypes, errno, mmap, os, stat, sys
@@ -155,7 +156,7 @@ def test_disk_files_outside_the_runtime_are_not_readable(sandbox):
         os.path.join(base, "lib", version, "test"),
         os.path.join(base, "lib", version, "site-packages"),
         os.path.join(venv, "lib", version, "site-packages", "pytest"),
-        str(sandbox_module.Path(sandbox_module.__file__).resolve().parent.parent / "README.md"),
+        str(Path(runtime_tree.__file__).resolve().parents[2] / "README.md"),
     ]
     present = [path for path in candidates if os.path.exists(path)]
     assert present, "nothing to check on this host"
@@ -178,8 +179,8 @@ def test_a_session_can_neither_evict_nor_miss_a_page(sandbox):
 
 def test_the_runtime_tree_is_built_once_per_process_and_removed_at_exit():
     script = (
-        "from autograder import sandbox as s\n"
-        "a = s.runtime_tree(); b = s.runtime_tree(); assert a is b\n"
+        "from autograder.sandbox import runtime_tree as s\n"
+        "a = s.shared(); b = s.shared(); assert a is b\n"
         "print(a.root, flush=True)\n"
     )
     done = subprocess.run(
@@ -192,18 +193,18 @@ def test_the_runtime_tree_is_built_once_per_process_and_removed_at_exit():
 
 def test_swap_is_reported(monkeypatch):
     built = types.SimpleNamespace(remove=lambda: None)
-    monkeypatch.setattr(sandbox_module, "_runtime", None)
-    monkeypatch.setattr(sandbox_module, "swap_enabled", lambda: True)
-    monkeypatch.setattr(sandbox_module._Runtime, "build", classmethod(lambda cls, parent: built))
-    monkeypatch.setattr(sandbox_module.atexit, "register", lambda *args: None)
+    monkeypatch.setattr(runtime_tree, "_shared", None)
+    monkeypatch.setattr(runtime_tree, "swap_enabled", lambda: True)
+    monkeypatch.setattr(runtime_tree.RuntimeTree, "build", classmethod(lambda cls, parent: built))
+    monkeypatch.setattr(runtime_tree.atexit, "register", lambda *args: None)
     with pytest.warns(SandboxWarning, match="swap"):
-        assert sandbox_module.runtime_tree() is built
+        assert runtime_tree.shared() is built
 
 
 def test_without_tmpfs_the_open_channel_is_reported(monkeypatch):
-    monkeypatch.setattr(sandbox_module, "_runtime", None)
-    monkeypatch.setattr(sandbox_module, "filesystem_type", lambda path: None)
+    monkeypatch.setattr(runtime_tree, "_shared", None)
+    monkeypatch.setattr(runtime_tree, "filesystem_type", lambda path: None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert sandbox_module.runtime_tree() is None
+        assert runtime_tree.shared() is None
     assert any("page cache" in str(w.message) for w in caught)
