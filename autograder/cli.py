@@ -247,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         course = Course.load(args.course) if args.course else Course.find()
         return args.run(course, args)
     except CourseError as error:
-        console.print(f"[red]{shown(error)}")
+        for line in str(error).splitlines():
+            console.print(f"[red]{shown(line)}")
         return 2
 
 

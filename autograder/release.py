@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.course import Assignment
+from autograder.course import Assignment, CourseError
 from autograder.settings import Autograder
 
 TESTKIT = Path(__file__).resolve().with_name("testkit.py")
@@ -48,7 +48,7 @@ def generate_release(assignment: Assignment, settings: Autograder) -> Path:
     ]
     completed = subprocess.run(command, cwd=root, capture_output=True, text=True, env=nbgrader_environment())
     if completed.returncode != 0:
-        raise RuntimeError(f"nbgrader generate_assignment failed:\n{completed.stdout}\n{completed.stderr}")
+        raise CourseError(f"nbgrader generate_assignment failed:\n{completed.stdout}\n{completed.stderr}")
     return assignment.release_dir
 
 

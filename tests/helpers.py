@@ -50,9 +50,12 @@ def tiny_notebook(graded_source: str, points: float = 1, hidden_cell: str | None
         "# Other graded functions it may call (their reference versions): none.\n"
     )
     hidden.metadata["nbgrader"] = {"grade_id": "double_hidden_tests", "grade": True, "points": points}
-    hidden.metadata["nbgrader"]["locked"] = True
+    hidden.metadata["nbgrader"].update(locked=True, solution=False, schema_version=3, task=False)
     imports = nbformat.v4.new_code_cell("import numpy as np")
-    return nbformat.v4.new_notebook(cells=[imports, nbformat.v4.new_code_cell(graded_source), hidden])
+    graded = nbformat.v4.new_code_cell(graded_source)
+    graded.metadata["nbgrader"] = {"grade_id": "double", "grade": False, "solution": True, "locked": False}
+    graded.metadata["nbgrader"].update(schema_version=3, task=False)
+    return nbformat.v4.new_notebook(cells=[imports, graded, hidden])
 
 
 def tiny_reference(factor: int = 2) -> str:
