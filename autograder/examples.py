@@ -96,7 +96,8 @@ def _parse_expected(statement: str, functions: dict[str, GradedFunction], where:
             f"{where}: '# Expected scores:' must name every function or end with 'every other function ...'"
         )
     for name, function in functions.items():
-        scores.setdefault(name, function.points if rest == "full" else float(rest))
+        if name not in scores:
+            scores[name] = function.points if rest == "full" else float(rest)
     return {name: scores[name] for name in functions}
 
 

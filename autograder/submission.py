@@ -158,4 +158,4 @@ def _bindings(imports: str) -> tuple[tuple[frozenset[str], str], ...]:
 def _is_local(node: ast.stmt) -> bool:
     """Imports of the assignment's own helper files (public tests) are not available when grading."""
     names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-    return any(name.split(".")[0] in {"public_tests", "test_utils"} for name in names)
+    return any(name.split(".")[0] in {"public_tests", "testkit", "test_utils"} for name in names)

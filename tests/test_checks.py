@@ -9,15 +9,15 @@ import importlib.util
 
 import numpy as np
 import pytest
+from helpers import assignment as by_name
 
 from autograder.checks import Mismatch, expect_array, expect_scalar, expect_tuple
-from autograder.course import grader_tests_dir
-from autograder.pytest_plugin import MARKERS
+from autograder.pytest_plugin import MARKERS, use_hidden_tests
 from autograder.reference import load_reference
 
 
 def rnn_cases():
-    path = grader_tests_dir("rnn_step_by_step") / "rnn_cases.py"
+    path = by_name("rnn_step_by_step").tests_dir / "cases.py"
     spec = importlib.util.spec_from_file_location("rnn_cases_under_test", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -140,8 +140,9 @@ class TimedInputs:
 
 @pytest.mark.parametrize("assignment, count", [("conv_step_by_step", 6), ("rnn_step_by_step", 4)])
 def test_every_timed_input_is_drawn_from_the_generator(assignment, count):
-    tests = grader_tests_dir(assignment)
-    plugin = TimedInputs(load_reference(assignment))
+    tests = by_name(assignment).tests_dir
+    plugin = TimedInputs(load_reference(by_name(assignment)))
+    use_hidden_tests(tests, fresh=True)
     args = [str(tests), "-c", str(tests / "pytest.ini"), "--rootdir", str(tests), "-m", "runtime"]
     args += ["--import-mode=importlib", "-p", "no:cacheprovider", "-q"]
     assert pytest.main(args, plugins=[plugin]) == pytest.ExitCode.OK

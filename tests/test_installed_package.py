@@ -17,10 +17,15 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """The package as `pip install .` puts it (a wheel's files), in a folder of its own."""
+    project = tmp_path_factory.mktemp("project")  # a copy: building writes build/ beside the sources
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(COURSE.root / name, project)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(COURSE.root / "autograder", project / "autograder", ignore=ignore)
     target = tmp_path_factory.mktemp("site")
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
     completed = subprocess.run(
-        [*command, "--target", str(target), str(COURSE.root)], capture_output=True, text=True
+        [*command, "--target", str(target), str(project)], capture_output=True, text=True
     )
     assert completed.returncode == 0, completed.stderr
     return target

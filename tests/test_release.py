@@ -60,11 +60,11 @@ def test_release_has_no_solutions_and_no_hidden_tests(name):
     reference = graded_cells(read_notebook(assignment(name).source_notebook))
     stubs = graded_cells(release_nb)
     assert stubs.keys() == reference.keys()
-    for name, stub in stubs.items():
-        assert "raise NotImplementedError" in stub, f"{name}: the stub must raise a clear error"
-        solution_lines = _solution_lines(reference[name])
+    for function, stub in stubs.items():
+        assert "raise NotImplementedError" in stub, f"{function}: the stub must raise a clear error"
+        solution_lines = _solution_lines(reference[function])
         leaked = [line for line in solution_lines if line in stub.splitlines()]
-        assert not leaked, f"{name}: solution lines leaked into the release: {leaked}"
+        assert not leaked, f"{function}: solution lines leaked into the release: {leaked}"
     assert not any(p.name == "grader_tests" for p in assignment(name).release_dir.rglob("*"))
 
 

@@ -39,12 +39,12 @@ def test_the_course_bundle_is_every_file_of_the_hidden_tests(tmp_path):
     (tests / "data").mkdir()
     (tests / "data" / "inputs.npy").write_bytes(b"\x93NUMPY")
     (tests / "__pycache__").mkdir(exist_ok=True)
-    (tests / "__pycache__" / "conv_cases.cpython-311.pyc").write_bytes(b"cache")
+    (tests / "__pycache__" / "cases.cpython-311.pyc").write_bytes(b"cache")
     bundle = CourseBundle.of(course)
     shipped = {f"grader_tests/{A}/cases.json", f"grader_tests/{A}/data/inputs.npy", f"source/{A}/{A}.ipynb"}
     assert shipped <= set(bundle.files)
     assert not any("__pycache__" in name for name in bundle.files)
-    (tests / "__pycache__" / "conv_cases.cpython-311.pyc").write_bytes(b"another cache")
+    (tests / "__pycache__" / "cases.cpython-311.pyc").write_bytes(b"another cache")
     assert CourseBundle.of(course).digest == bundle.digest
     (tests / "data" / "inputs.npy").write_bytes(b"\x93NUMPY changed")
     assert CourseBundle.of(course).digest != bundle.digest

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conv_cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal
+from cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal
 
 from autograder.checks import expect_array, expect_tuple, numeric_gradient
 from autograder.runtime import TimedCall

@@ -1,5 +1,5 @@
 import pytest
-from conv_cases import CONV_CASES, RUNTIME_CONV
+from cases import CONV_CASES, RUNTIME_CONV
 
 from autograder.checks import Mismatch, expect_array, expect_tuple
 from autograder.runtime import TimedCall

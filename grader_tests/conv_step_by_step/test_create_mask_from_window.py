@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conv_cases import normal
+from cases import normal
 
 from autograder.checks import expect_array
 

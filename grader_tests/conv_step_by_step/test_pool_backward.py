@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conv_cases import POOL_CASES, RUNTIME_POOL, PoolCase, normal, source
+from cases import POOL_CASES, RUNTIME_POOL, PoolCase, normal, source
 
 from autograder.checks import expect_array, numeric_gradient
 from autograder.runtime import TimedCall
@@ -62,19 +62,14 @@ def test_matches_numeric_gradient(student, reference, cached, mode):
 
 
 @pytest.mark.runtime
-@pytest.mark.parametrize(
-    "mode",
-    [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
-)
-def test_runtime(runtime, reference, mode):
-    case = RUNTIME_POOL[mode]
-
+@pytest.mark.parametrize("case", RUNTIME_POOL)  # one per mode, each with its points
+def test_runtime(runtime, reference, case):
     def timed_call(rng):
         dA, cache = upstream(case, reference, None, rng)
-        expected = reference.pool_backward(dA, cache, mode=mode)
+        expected = reference.pool_backward(dA, cache, mode=case.mode)
         return TimedCall(
             (dA, cache),
-            {"mode": mode},
+            {"mode": case.mode},
             verify=lambda out: expect_array(out, expected, "dA_prev", case.describe),
         )
 

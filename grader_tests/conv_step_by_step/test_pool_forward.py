@@ -1,5 +1,5 @@
 import pytest
-from conv_cases import POOL_CASES, RUNTIME_POOL
+from cases import POOL_CASES, RUNTIME_POOL
 
 from autograder.checks import Mismatch, expect_array, expect_tuple
 from autograder.runtime import TimedCall
@@ -46,19 +46,14 @@ def test_cache_holds_the_inputs_unchanged(student, reference):
 
 
 @pytest.mark.runtime
-@pytest.mark.parametrize(
-    "mode",
-    [pytest.param("max", marks=pytest.mark.points(3)), pytest.param("average", marks=pytest.mark.points(2))],
-)
-def test_runtime(runtime, reference, mode):
-    case = RUNTIME_POOL[mode]
-
+@pytest.mark.parametrize("case", RUNTIME_POOL)  # one per mode, each with its points
+def test_runtime(runtime, reference, case):
     def timed_call(rng):
         A_prev, hparameters = case.inputs(rng)
-        expected = reference.pool_forward(A_prev, hparameters, mode=mode)[0]
+        expected = reference.pool_forward(A_prev, hparameters, mode=case.mode)[0]
         return TimedCall(
             (A_prev, hparameters),
-            {"mode": mode},
+            {"mode": case.mode},
             verify=lambda out: expect_array(
                 expect_tuple(out, 2, "pool_forward", "runtime input")[0], expected, "A", case.describe
             ),

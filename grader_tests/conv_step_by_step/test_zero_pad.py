@@ -1,5 +1,5 @@
 import pytest
-from conv_cases import normal
+from cases import normal
 
 from autograder.checks import expect_array
 

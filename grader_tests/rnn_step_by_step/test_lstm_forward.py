@@ -1,5 +1,5 @@
 import pytest
-from rnn_cases import (
+from cases import (
     FORWARD_CASES,
     LSTM,
     SEQUENCE_CASES,

@@ -1,5 +1,5 @@
 import pytest
-from rnn_cases import (
+from cases import (
     BACKWARD_CASES,
     RNN,
     backward_timed_call,

@@ -9,12 +9,15 @@ from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("relu")
 
-SHAPES = [(3,), (2, 5), (4, 3, 2)]  # negative, zero and positive values in each
+SHAPES = [(3,), (2, 5), (4, 3, 2)]
 
 
 def inputs(shape, rng):
-    Z = rng.standard_normal(shape)
-    Z.flat[0] = 0.0
+    """Z of `shape` from rng, with negative values (every other one), a zero and positive values:
+    a random draw alone may have no negative value, and then relu's bugs go unseen."""
+    Z = np.abs(rng.standard_normal(shape))
+    Z.flat[::2] *= -1
+    Z.flat[1] = 0.0
     return (Z,)
 
 

@@ -7,9 +7,8 @@ so a transposed matrix or a wrong axis cannot pass; initial states are non-zero,
 T > 1 (the gradient must flow through time, through both h and c for the LSTM), and one step
 case has weights large enough to saturate tanh and the gates.
 
-(The module is not called `cases.py`, as in conv_step_by_step, because grader_tests folders are
-put on sys.path: in a process that grades both assignments, `import cases` would find the other
-assignment's module in sys.modules.)
+The RNN and the LSTM take the same tests: each check below is written once and told which layer
+it checks (`RNN` or `LSTM`), and each test module names its layer.
 """
 
 from dataclasses import dataclass
@@ -49,6 +48,44 @@ def source(rng: np.random.Generator | None, seed: int) -> int | np.random.Genera
     return seed if rng is None else rng
 
 
+# ---------------------------------------------------------------- the two layers
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str  # "rnn" or "lstm"
+    gates: int  # blocks of H columns in Wx, Wh and b
+    states: tuple  # what a time step passes on to the next
+    cache_fields: tuple  # of each time step's cache
+    step_gradients: tuple  # what <name>_step_backward returns
+
+    # The names of its graded functions.
+    step_forward = property(lambda self: f"{self.name}_step_forward")
+    step_backward = property(lambda self: f"{self.name}_step_backward")
+    forward = property(lambda self: f"{self.name}_forward")
+    backward = property(lambda self: f"{self.name}_backward")
+
+
+RNN = Layer(
+    "rnn",
+    gates=1,
+    states=("next_h",),
+    cache_fields=("x", "prev_h", "Wx", "Wh", "next_h"),
+    step_gradients=("dx", "dprev_h", "dWx", "dWh", "db"),
+)
+LSTM = Layer(
+    "lstm",
+    gates=4,
+    states=("next_h", "next_c"),
+    cache_fields=("x", "prev_h", "prev_c", "Wx", "Wh", "i", "f", "o", "g", "next_c"),
+    step_gradients=("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"),
+)
+SEQUENCE_GRADIENTS = ("dx", "dh0", "dWx", "dWh", "db")  # what rnn_backward and lstm_backward return
+
+
+# ---------------------------------------------------------------- the cases
+
+
 @dataclass(frozen=True)
 class StepCase:
     id: str
@@ -64,25 +101,17 @@ class StepCase:
             f" and large weights (scale {self.scale:g})" if self.scale > 1 else ""
         )
 
-    def rnn_inputs(self):
-        N, D, H, s = self.N, self.D, self.H, self.seed
+    def inputs(self, layer: Layer) -> tuple:
+        """(x, prev_h, Wx, Wh, b), and for the LSTM (x, prev_h, prev_c, Wx, Wh, b)."""
+        N, D, H, s, GH = self.N, self.D, self.H, self.seed, layer.gates * self.H
+        prev_c = (normal(s + 5, N, H),) if "next_c" in layer.states else ()
         return (
             normal(s, N, D),
             normal(s + 1, N, H),
-            normal(s + 2, D, H, scale=self.scale),
-            normal(s + 3, H, H, scale=self.scale),
-            normal(s + 4, H, scale=self.scale),
-        )
-
-    def lstm_inputs(self):
-        N, D, H, s = self.N, self.D, self.H, self.seed
-        return (
-            normal(s, N, D),
-            normal(s + 1, N, H),
-            normal(s + 5, N, H),
-            normal(s + 2, D, 4 * H, scale=self.scale),
-            normal(s + 3, H, 4 * H, scale=self.scale),
-            normal(s + 4, 4 * H, scale=self.scale),
+            *prev_c,
+            normal(s + 2, D, GH, scale=self.scale),
+            normal(s + 3, H, GH, scale=self.scale),
+            normal(s + 4, GH, scale=self.scale),
         )
 
 
@@ -102,22 +131,16 @@ class SequenceCase:
             f" and large weights (scale {self.scale:g})" if self.scale > 1 else ""
         )
 
-    def inputs(self, gates: int, rng: np.random.Generator | None = None):
+    def inputs(self, layer: Layer, rng: np.random.Generator | None = None) -> tuple:
         """(x, h0, Wx, Wh, b): the case's seeded values, or values drawn from rng."""
-        N, T, D, H, s = self.N, self.T, self.D, self.H, self.seed
+        N, T, D, H, s, GH = self.N, self.T, self.D, self.H, self.seed, layer.gates * self.H
         return (
             normal(source(rng, s), N, T, D),
             normal(source(rng, s + 1), N, H),
-            normal(source(rng, s + 2), D, gates * H, scale=self.scale),
-            normal(source(rng, s + 3), H, gates * H, scale=self.scale),
-            normal(source(rng, s + 4), gates * H, scale=self.scale),
+            normal(source(rng, s + 2), D, GH, scale=self.scale),
+            normal(source(rng, s + 3), H, GH, scale=self.scale),
+            normal(source(rng, s + 4), GH, scale=self.scale),
         )
-
-    def rnn_inputs(self):
-        return self.inputs(1)
-
-    def lstm_inputs(self):
-        return self.inputs(4)
 
 
 STEP_CASES = [
@@ -151,8 +174,8 @@ NUMERIC_SEQUENCE = SequenceCase("numeric N3-T5-D2-H4", 3, 5, 2, 4, seed=160)
 # Its values are drawn afresh for each grading (the seed is not used).
 RUNTIME_CASE = SequenceCase("runtime", 1024, 20, 2, 3, seed=0)
 
-RNN_CACHE = ("x", "prev_h", "Wx", "Wh", "next_h")
-LSTM_CACHE = ("x", "prev_h", "prev_c", "Wx", "Wh", "i", "f", "o", "g", "next_c")
+
+# ---------------------------------------------------------------- comparisons
 
 
 def numeric_gradient(loss, array: np.ndarray, step: float = GRADIENT_STEP) -> np.ndarray:
@@ -177,6 +200,12 @@ def expect_gradient(actual, numeric: np.ndarray, what: str, case: str) -> None:
             f"{case}: {what} disagrees with the numeric gradient (centred differences) of the reference "
             f"forward pass: relative error {error:.1e}, tolerance {GRADIENT_TOLERANCE:g}"
         )
+
+
+def expect_numeric_gradients(cached, loss, inputs: tuple, actual: tuple, names: tuple, case: str) -> None:
+    """The gradient of each input (in the order of the inputs) against the numeric gradient of loss."""
+    for name, got, array in zip(names, actual, inputs):
+        expect_gradient(got, cached(numeric_gradient, loss, array), name, case)
 
 
 def expect_gradients(actual: tuple, expected: tuple, names: tuple, case: str) -> None:
@@ -212,43 +241,105 @@ def expect_sequence_cache(cache, reference_cache: tuple, fields: tuple, case: st
     )
 
 
+def expect_backward_accepts(backward, upstream, cache, expected_cache, names: tuple, case: str) -> None:
+    """A reference backward pass gives the same gradients from the student's cache as from its own."""
+    for name, got, wanted in zip(names, backward(*upstream, cache), backward(*upstream, expected_cache)):
+        expect_array(got, wanted, name, case)
+
+
 def call_backward(student, name: str, args: tuple, outputs: int, case: str) -> tuple:
     """Call a backward function on inputs it cannot write: it must leave its upstream gradients
     and cache unchanged (the reference's forward pass and other layers may still need them)."""
     return expect_tuple(student.read_only(name, *args), outputs, name, case)
 
 
-# ---------------------------------------------------------------- the two sequence layers
-# rnn_forward/rnn_backward and lstm_forward/lstm_backward take the same tests: the helpers below
-# hold them once, and each test module names its layer.
-
-BACKWARD_NAMES = ("dx", "dh0", "dWx", "dWh", "db")
+# ---------------------------------------------------------------- one time step
 
 
-@dataclass(frozen=True)
-class Layer:
-    name: str  # "rnn" or "lstm"
-    gates: int  # blocks of H columns in Wx, Wh and b
-    cache_fields: tuple  # of each time step's cache
-
-    @property
-    def forward(self) -> str:
-        return f"{self.name}_forward"
-
-    @property
-    def backward(self) -> str:
-        return f"{self.name}_backward"
-
-    def inputs(self, case: SequenceCase, rng: np.random.Generator | None = None) -> tuple:
-        return case.inputs(self.gates, rng)
+def check_step_forward(student, reference, layer: Layer, case: StepCase, inputs: tuple | None = None):
+    """next_h (and the LSTM's next_c) against the reference's, on the case's inputs unless given;
+    returns the student's cache."""
+    inputs = inputs or case.inputs(layer)
+    name = layer.step_forward
+    *states, cache = expect_tuple(getattr(student, name)(*inputs), len(layer.states) + 1, name, case.describe)
+    for state, got, wanted in zip(layer.states, states, getattr(reference, name)(*inputs)):
+        expect_array(got, wanted, state, case.describe)
+    return cache
 
 
-RNN = Layer("rnn", 1, RNN_CACHE)
-LSTM = Layer("lstm", 4, LSTM_CACHE)
+def check_step_cache_holds_the_inputs(student, reference, layer: Layer, case: StepCase) -> None:
+    """The states must be right, and the cache must start with every input but b, unchanged."""
+    inputs = case.inputs(layer)
+    cache = check_step_forward(student, reference, layer, case, inputs)
+    expected_cache = getattr(reference, layer.step_forward)(*inputs)[-1]
+    cache = expect_step_cache(cache, expected_cache, layer.cache_fields, case.describe)
+    held = layer.cache_fields[: len(inputs) - 1]  # the inputs but b, in their order
+    for name, got, sent in zip(held, cache, inputs):
+        expect_array(
+            got,
+            sent,
+            f"the cache's {name}",
+            f"{case.describe} (the cache must hold the {name} passed in, unchanged)",
+        )
+
+
+def check_step_cache_with_reference_backward(
+    student, reference, layer: Layer, case: StepCase, upstream_seed: int
+) -> None:
+    """The states must be right, and the student's cache must serve the reference backward step as
+    well as the reference's own."""
+    inputs = case.inputs(layer)
+    *states, expected_cache = getattr(reference, layer.step_forward)(*inputs)
+    cache = check_step_forward(student, reference, layer, case, inputs)
+    cache = expect_step_cache(cache, expected_cache, layer.cache_fields, case.describe)
+    upstream = [normal(upstream_seed + k, *state.shape) for k, state in enumerate(states)]
+    expect_backward_accepts(
+        getattr(reference, layer.step_backward),
+        upstream,
+        cache,
+        expected_cache,
+        layer.step_gradients,
+        f"{case.describe}, the reference {layer.step_backward} given your cache",
+    )
+
+
+def run_step_backward(student, reference, layer: Layer, case: StepCase, upstream_seed: int, zero=""):
+    """The student's backward step on the reference's cache: (gradients, inputs, upstream, cache).
+    The upstream gradients (dnext_h, and the LSTM's dnext_c) are drawn from upstream_seed on;
+    `zero` names one that is all zeros instead."""
+    inputs = case.inputs(layer)
+    *states, cache = getattr(reference, layer.step_forward)(*inputs)
+    upstream = [
+        normal(upstream_seed + k, *state.shape, scale=0.0 if f"d{name}" == zero else 1.0)
+        for k, (name, state) in enumerate(zip(layer.states, states))
+    ]
+    arguments = (*upstream, cache)
+    got = call_backward(student, layer.step_backward, arguments, len(layer.step_gradients), case.describe)
+    return got, inputs, upstream, cache
+
+
+def check_step_backward(student, reference, layer: Layer, case: StepCase, upstream_seed: int, zero=""):
+    got, _, upstream, cache = run_step_backward(student, reference, layer, case, upstream_seed, zero)
+    describe = case.describe + (f" and {zero} = 0" if zero else "")
+    expected = getattr(reference, layer.step_backward)(*upstream, cache)
+    expect_gradients(got, expected, layer.step_gradients, describe)
+
+
+def check_step_backward_numerically(student, reference, cached, layer: Layer, upstream_seed: int) -> None:
+    got, inputs, upstream, _ = run_step_backward(student, reference, layer, NUMERIC_STEP, upstream_seed)
+
+    def loss():
+        states = getattr(reference, layer.step_forward)(*inputs)[:-1]
+        return float(sum(np.sum(state * d) for state, d in zip(states, upstream)))
+
+    expect_numeric_gradients(cached, loss, inputs, got, layer.step_gradients, NUMERIC_STEP.describe)
+
+
+# ---------------------------------------------------------------- a whole sequence
 
 
 def check_forward_h(student, reference, layer: Layer, case: SequenceCase) -> None:
-    inputs = layer.inputs(case)
+    inputs = case.inputs(layer)
     h, _ = expect_tuple(getattr(student, layer.forward)(*inputs), 2, layer.forward, case.describe)
     expect_array(h, getattr(reference, layer.forward)(*inputs)[0], "h", case.describe)
 
@@ -256,23 +347,27 @@ def check_forward_h(student, reference, layer: Layer, case: SequenceCase) -> Non
 def check_cache_with_reference_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int):
     """h must be right, and the student's cache must serve the reference backward pass as well as
     the reference's own."""
-    inputs = layer.inputs(case)
+    inputs = case.inputs(layer)
     h, expected_cache = getattr(reference, layer.forward)(*inputs)
     got_h, cache = expect_tuple(getattr(student, layer.forward)(*inputs), 2, layer.forward, case.describe)
     expect_array(got_h, h, "h", case.describe)
     cache = expect_sequence_cache(cache, expected_cache, layer.cache_fields, case.describe)
-    dh = normal(dh_seed, *h.shape)
-    backward = getattr(reference, layer.backward)
-    describe = f"{case.describe}, the reference {layer.backward} given your cache"
-    for name, got, wanted in zip(BACKWARD_NAMES, backward(dh, cache), backward(dh, expected_cache)):
-        expect_array(got, wanted, name, describe + " (cache[t] must be the step cache of time step t)")
+    expect_backward_accepts(
+        getattr(reference, layer.backward),
+        (normal(dh_seed, *h.shape),),
+        cache,
+        expected_cache,
+        SEQUENCE_GRADIENTS,
+        f"{case.describe}, the reference {layer.backward} given your cache"
+        " (cache[t] must be the step cache of time step t)",
+    )
 
 
 def forward_timed_call(reference, layer: Layer):
     """make_call for the runtime test of a forward pass."""
 
     def timed_call(rng: np.random.Generator):
-        inputs = layer.inputs(RUNTIME_CASE, rng)
+        inputs = RUNTIME_CASE.inputs(layer, rng)
         expected = getattr(reference, layer.forward)(*inputs)[0]
         return TimedCall(
             inputs,
@@ -286,7 +381,7 @@ def forward_timed_call(reference, layer: Layer):
 
 def run_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int, last_step_only=False):
     """The student's backward pass on the reference's cache: (gradients, inputs, cache, dh)."""
-    inputs = layer.inputs(case)
+    inputs = case.inputs(layer)
     h, cache = getattr(reference, layer.forward)(*inputs)
     dh = normal(dh_seed, *h.shape)
     if last_step_only:
@@ -298,7 +393,7 @@ def run_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: 
 def check_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int, last_step_only=False):
     got, _, cache, dh = run_backward(student, reference, layer, case, dh_seed, last_step_only)
     describe = case.describe + (", dh zero but at the last step" if last_step_only else "")
-    expect_gradients(got, getattr(reference, layer.backward)(dh, cache), BACKWARD_NAMES, describe)
+    expect_gradients(got, getattr(reference, layer.backward)(dh, cache), SEQUENCE_GRADIENTS, describe)
 
 
 def check_backward_numerically(student, reference, cached, layer: Layer, dh_seed: int) -> None:
@@ -307,21 +402,20 @@ def check_backward_numerically(student, reference, cached, layer: Layer, dh_seed
     def loss():
         return float(np.sum(getattr(reference, layer.forward)(*inputs)[0] * dh))
 
-    for name, actual, array in zip(BACKWARD_NAMES, got, inputs):
-        expect_gradient(actual, cached(numeric_gradient, loss, array), name, NUMERIC_SEQUENCE.describe)
+    expect_numeric_gradients(cached, loss, inputs, got, SEQUENCE_GRADIENTS, NUMERIC_SEQUENCE.describe)
 
 
 def backward_timed_call(reference, layer: Layer):
     """make_call for the runtime test of a backward pass."""
 
     def timed_call(rng: np.random.Generator):
-        h, cache = getattr(reference, layer.forward)(*layer.inputs(RUNTIME_CASE, rng))
+        h, cache = getattr(reference, layer.forward)(*RUNTIME_CASE.inputs(layer, rng))
         dh = normal(rng, *h.shape)
         expected = getattr(reference, layer.backward)(dh, cache)
 
         def verify(out):
             result = expect_tuple(out, 5, layer.backward, "runtime")
-            expect_gradients(result, expected, BACKWARD_NAMES, RUNTIME_CASE.describe)
+            expect_gradients(result, expected, SEQUENCE_GRADIENTS, RUNTIME_CASE.describe)
 
         return TimedCall((dh, cache), verify=verify)
 

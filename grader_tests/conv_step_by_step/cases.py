@@ -9,6 +9,7 @@ non-divisible sizes, f != stride, several examples and channels with distinct da
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
 # Every seeded value is drawn from (SALT, seed): a case's seed alone, guessed from a value a
 # student's code printed into an exception, does not rebuild the hidden inputs. Change it when
@@ -28,19 +29,29 @@ def source(rng: np.random.Generator | None, seed: int) -> int | np.random.Genera
 
 
 @dataclass(frozen=True)
-class ConvCase:
-    id: str
-    a_shape: tuple  # (m, n_H_prev, n_W_prev, n_C_prev)
+class Case:
+    """What a convolution case and a pooling case both have."""
+
+    id: str  # the test's parameter id
+    a_shape: tuple  # of A_prev: (m, n_H_prev, n_W_prev, n_C_prev)
     f: int
-    n_C: int
     stride: int
-    pad: int
     seed: int
 
     @property
+    def input_text(self) -> str:
+        """`a 2×7×5×3 input`"""
+        return "a " + "×".join(str(n) for n in self.a_shape) + " input"
+
+
+@dataclass(frozen=True)
+class ConvCase(Case):
+    n_C: int
+    pad: int
+
+    @property
     def describe(self) -> str:
-        m, h, w, c = self.a_shape
-        return f"with stride={self.stride}, pad={self.pad}, f={self.f} on a {m}×{h}×{w}×{c} input"
+        return f"with stride={self.stride}, pad={self.pad}, f={self.f} on {self.input_text}"
 
     def inputs(self, rng: np.random.Generator | None = None):
         """(A_prev, W, b, hparameters): the case's seeded values, or values drawn from rng."""
@@ -51,18 +62,12 @@ class ConvCase:
 
 
 @dataclass(frozen=True)
-class PoolCase:
-    id: str
-    a_shape: tuple
-    f: int
-    stride: int
+class PoolCase(Case):
     mode: str
-    seed: int
 
     @property
     def describe(self) -> str:
-        m, h, w, c = self.a_shape
-        return f"with mode={self.mode!r}, f={self.f}, stride={self.stride} on a {m}×{h}×{w}×{c} input"
+        return f"with mode={self.mode!r}, f={self.f}, stride={self.stride} on {self.input_text}"
 
     def inputs(self, rng: np.random.Generator | None = None):
         """(A_prev, hparameters): the case's seeded values, or values drawn from rng."""
@@ -91,7 +96,13 @@ POOL_CASES = [
 # small enough that the reference takes milliseconds.
 # Their values are drawn afresh for each grading (the seeds are not used).
 RUNTIME_CONV = ConvCase("runtime", (16, 32, 32, 8), f=3, n_C=16, stride=1, pad=1, seed=0)
-RUNTIME_POOL = {
-    mode: PoolCase("runtime", (16, 32, 32, 16), f=2, stride=2, mode=mode, seed=0)
-    for mode in ("max", "average")
-}
+# pool_forward and pool_backward have one runtime test per mode, max pooling's worth 3 points and
+# average pooling's 2.
+RUNTIME_POOL = [
+    pytest.param(
+        PoolCase("runtime", (16, 32, 32, 16), f=2, stride=2, mode=mode, seed=0),
+        marks=pytest.mark.points(points),
+        id=mode,
+    )
+    for mode, points in [("max", 3), ("average", 2)]
+]

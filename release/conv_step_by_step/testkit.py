@@ -1,0 +1,937 @@
+"""The machinery of the public tests: what runs when you call a test such as
+``conv_forward_test(conv_forward)``.
+
+You do not need to read this file to do the assignment; it is here so that you can see exactly
+what the tests check. ``public_tests.py``, next to it, lists the cases of each exercise as data
+(``CASES``): how each input is made, the numbers the classic course published, and a hint. This
+file runs them. For every case of a function, in this order, a test
+
+1. regenerates the inputs from the case's random seed (the classic course's examples use
+   ``np.random.seed`` and ``np.random.randn``, or ``np.linspace``, exactly as the course did);
+2. calls your function (if it raises, the message names the case; the traceback shows your line);
+3. checks that your function left its inputs as they were;
+4. checks what it returns: a tuple of the right length, arrays of the right shape and dtype;
+5. compares the numbers the classic course published, where the case has some;
+6. compares every output in full with the instructors' results, stored in ``public_tests.h5``
+   (the message names the first position that differs);
+7. checks the cache, if the function returns one.
+
+A backward pass is then compared with numeric gradients of your own forward pass, and the
+functions the grader times get a speed check against the limit in ``limits.json``. The first
+problem stops the test with a ``PublicTestFailure`` saying which case failed and what to look at.
+
+To look at the inputs of a case yourself::
+
+    args, kwargs = SUITE.case_inputs("conv_forward/classic")   # SUITE is in public_tests.py
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import numbers
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+__all__ = [
+    "Cache",
+    "Call",
+    "Case",
+    "Draw",
+    "Function",
+    "GradientCheck",
+    "Limits",
+    "Linspace",
+    "Normal",
+    "Output",
+    "Published",
+    "PublicTestFailure",
+    "Scalar",
+    "Speed",
+    "Suite",
+    "best_seconds",
+    "numeric_gradient",
+    "read_limits",
+    "rel_error",
+    "speed_verdict",
+    "yardstick_seconds",
+]
+
+RTOL, ATOL = 1e-6, 1e-8  # how close an output must be to the expected one
+PUBLISHED_ATOL = 1e-7  # the classic course printed its numbers with 8 decimals
+GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
+GRADIENT_TOLERANCE = 1e-6  # on rel_error; a correct backward pass is far below
+EXPECTED_FILE = "public_tests.h5"
+LIMITS_FILE = "limits.json"
+
+
+class PublicTestFailure(AssertionError):
+    """One failed check of a public test; the message says what is wrong."""
+
+
+def fail(message: str):
+    raise PublicTestFailure(message)
+
+
+# --------------------------------------------------------------------------------------
+# How the inputs of a case are made
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Normal:
+    """A random input: `scale` times standard normal numbers of `shape`, drawn from the case's
+    generator; then the elements at index `zero` (e.g. ``np.s_[:, :-1]``), if given, are set to 0.
+    In a case's `draw`, a plain shape such as ``(2, 3)`` means ``Normal((2, 3))``."""
+
+    shape: tuple
+    scale: float = 1.0
+    zero: Any = None
+
+    def make(self, generator, legacy=False):
+        values = generator.randn(*self.shape) if legacy else generator.standard_normal(self.shape)
+        values = self.scale * values
+        if self.zero is not None:
+            values[self.zero] = 0.0
+        return values
+
+
+class Linspace:
+    """An input of the classic examples: ``np.linspace(low, high, num=size).reshape(shape)``."""
+
+    def __init__(self, low, high, *shape):
+        self.low, self.high, self.shape = low, high, shape
+
+    def make(self, generator=None, legacy=False):
+        return np.linspace(self.low, self.high, num=int(np.prod(self.shape))).reshape(self.shape)
+
+    def __repr__(self):
+        return f"Linspace({self.low}, {self.high}, {', '.join(map(str, self.shape))})"
+
+
+def _maker(spec):
+    return Normal(spec) if isinstance(spec, tuple) else spec
+
+
+@dataclass(frozen=True)
+class Draw:
+    """In a case's arguments: the input `name` of its `draw`."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """In a case's arguments: output `index` of another case, as the instructors' solution
+    computed it (read from public_tests.h5; index -1 is the last output, e.g. a cache)."""
+
+    case_id: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """In a case's arguments: output `index` of `function` called on `args` (e.g. the cache of
+    your forward pass, as the input of the backward pass that is timed)."""
+
+    function: str
+    args: tuple
+    index: int = -1
+
+
+@dataclass(frozen=True)
+class Published:
+    """A value the classic course published for a case: the Python `expression`, in terms of the
+    outputs' names (and np), must be close to `value`; `note` says what it is."""
+
+    expression: str
+    value: Any
+    note: str = ""
+    atol: float = PUBLISHED_ATOL
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of `function`: `draw` maps input names to how they are made (in this order, from
+    one generator seeded with `seed`; legacy=True uses ``np.random.seed(seed)`` and
+    ``np.random.randn`` as the classic course did); `args` and `kwargs` are the arguments, where
+    Draw, Output and Call stand for inputs."""
+
+    function: str
+    description: str
+    draw: dict = field(default_factory=dict)
+    args: Any = ()
+    kwargs: dict = field(default_factory=dict)
+    seed: int = 0
+    legacy: bool = False
+    hint: str = ""
+    published: tuple = ()
+
+
+# --------------------------------------------------------------------------------------
+# What a function takes and returns
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """An output that is one number (a float, a NumPy scalar or a 0-d array); `advice` is said
+    when it is an array of another shape."""
+
+    name: str
+    advice: str = ""
+
+
+@dataclass(frozen=True)
+class Cache:
+    """A cache, as an output or an argument: a tuple of the values named by `fields`.
+
+    steps=True: a tuple of one such cache per time step. inputs=True: the cache is the function's
+    own inputs named by `fields`, unchanged (compared with them, so not stored in public_tests.h5).
+    """
+
+    fields: tuple
+    steps: bool = False
+    inputs: bool = False
+    name = "cache"
+
+    def contract(self, function: str) -> str:
+        step = "(" + ", ".join(self.fields) + ")"
+        if self.steps:
+            return f"a tuple of T step caches, cache[t] = {step} of time step t"
+        if self.inputs:
+            return f"{step}, the inputs of {function} unchanged and in this order"
+        return step
+
+
+@dataclass(frozen=True)
+class Function:
+    """The arguments (names, or a Cache) and outputs (names, Scalar or Cache) of a function; a
+    backward pass names its `forward`, which its test takes as second argument."""
+
+    arguments: tuple
+    outputs: tuple
+    forward: str = ""
+
+
+def _name(spec) -> str:
+    return spec if isinstance(spec, str) else spec.name
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """A backward pass against numeric gradients of the forward pass: the forward's inputs are
+    drawn from `seed`, the upstream gradients (``"d" + the forward output's name``) from
+    `upstream_seed`; each gradient the backward pass returns, ``"d" + an input's name``, is checked."""
+
+    inputs: dict
+    seed: int
+    upstream: dict
+    upstream_seed: int
+    step: float = GRADIENT_STEP
+    tolerance: float = GRADIENT_TOLERANCE
+
+
+@dataclass(frozen=True)
+class Speed:
+    """The speed check: `cases` maps a key of the instructors' timings in public_tests.h5 to a
+    call at the size the grader times (its description says the size); `yardstick` makes a fixed
+    workload, timed on your machine and on the instructors' to compare the two; `advice` says
+    what to change when a function is far too slow, `see` where the notebook explains it."""
+
+    cases: dict
+    yardstick: Callable[[], Callable[[], Any]]
+    advice: str
+    see: str
+
+
+# --------------------------------------------------------------------------------------
+# Numbers and messages
+# --------------------------------------------------------------------------------------
+
+
+def rel_error(x, y) -> float:
+    """cs231n's relative error: the largest |x - y| / max(1e-8, |x| + |y|) over all elements."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+
+
+def numeric_gradient(f, x, df, h=GRADIENT_STEP):
+    """Centred-difference gradient of sum(f() * df) with respect to the array x (changed in place
+    and restored). f() returns an array (or a tuple of arrays, with df a tuple of the same length)."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + h
+        plus = f()
+        x[index] = saved - h
+        minus = f()
+        x[index] = saved
+        if isinstance(df, tuple):
+            grad[index] = sum(np.sum((p - m) * d) for p, m, d in zip(plus, minus, df)) / (2 * h)
+        else:
+            grad[index] = np.sum((plus - minus) * df) / (2 * h)
+    return grad
+
+
+def describe(value) -> str:
+    """What a value is, for messages: 'None', 'a list of 3 elements', 'an array of shape (2, 3)'."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    name = type(value).__name__
+    article = "an" if name[0].lower() in "aeiou" else "a"
+    if isinstance(value, (tuple, list)):
+        return f"{article} {name} of {len(value)} element{'' if len(value) == 1 else 's'}"
+    return f"{article} {name}"
+
+
+def array_text(value) -> str:
+    """An array on one line, for messages (nested lists, 8 decimals)."""
+    value = np.asarray(value)
+    if value.dtype == bool:
+        return str(value.tolist())
+    return str((np.round(value.astype(float), 8) + 0.0).tolist())
+
+
+def number_text(value) -> str:
+    value = np.asarray(value).item()
+    return f"{value:.8g}" if isinstance(value, float) else repr(value)
+
+
+def index_text(index) -> str:
+    return "[" + ", ".join(str(int(i)) for i in index) + "]" if index else ""
+
+
+def max_error(got, expected) -> float:
+    with np.errstate(invalid="ignore"):
+        return np.max(np.abs(np.asarray(got, dtype=float) - np.asarray(expected, dtype=float)), initial=0.0)
+
+
+def first_wrong(got, expected, rtol=RTOL, atol=ATOL, equal_nan=False) -> tuple | None:
+    """The first index (in row-major order) where got and expected (of one shape) are not close."""
+    wrong = np.argwhere(~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return None if len(wrong) == 0 else tuple(int(i) for i in wrong[0])
+
+
+def same(a, b) -> bool:
+    """Deep equality of inputs (arrays, tuples, lists, dicts, numbers) for the mutation checks."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc" and b.dtype.kind in "fc")
+        )
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def first_difference(old, new, path=()):
+    """Where `new` first differs from `old`: (path, old part, new part), the path made of tuple
+    positions and dict keys; None if they are the same."""
+    if isinstance(old, (tuple, list)) and type(old) is type(new) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new)):
+            found = first_difference(a, b, (*path, index))
+            if found:
+                return found
+        return None
+    if isinstance(old, dict) and isinstance(new, dict) and old.keys() == new.keys():
+        for key in old:
+            found = first_difference(old[key], new[key], (*path, key))
+            if found:
+                return found
+        return None
+    return None if same(old, new) else (path, old, new)
+
+
+def change_text(label: str, old, new) -> str:
+    """'dA[0, 1, 0, 1] was 0.5 and is now 0' for the first changed element of an input."""
+    if isinstance(old, np.ndarray) and isinstance(new, np.ndarray):
+        if old.shape != new.shape:
+            return f"{label} changed its shape from {old.shape} to {new.shape}"
+        index = first_wrong(new, old, rtol=0, atol=0, equal_nan=True) if old.dtype.kind in "biuf" else None
+        if index is not None:
+            was, now = number_text(old[index]), number_text(new[index])
+            return f"{label}{index_text(index)} was {was} and is now {now}"
+    return f"{label} was {_short(old)} and is now {_short(new)}"
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else describe(value)
+
+
+def check_dtype(label: str, dtype, expected, where: str) -> None:
+    """Where the expected output is float64 or bool, yours must be too (as the grader asks)."""
+    dtype, expected = np.dtype(dtype).newbyteorder("="), np.dtype(expected).newbyteorder("=")
+    if dtype == expected:
+        return
+    if expected == np.bool_:
+        fail(
+            f"{label} should be a boolean array (True and False, such as the result of a comparison), "
+            f"but its dtype is {dtype} (with {where})"
+        )
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+        fail(f"{label} should hold numbers, but its dtype is {dtype} (with {where})")
+    if expected == np.float64:
+        why = f": {dtype} keeps fewer digits" if dtype.kind == "f" else ""
+        fail(f"{label} should hold float64 numbers, but its dtype is {dtype}{why} (with {where})")
+
+
+# --------------------------------------------------------------------------------------
+# Limits and timing
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The course's limits, as the grader applies them (limits.json, written with the release).
+
+    runtime_factor: a timed function may take at most this many times the reference's time;
+    runtime_repeats: the grader times it this many times after the first run, and the fastest counts.
+    """
+
+    runtime_factor: float
+    runtime_repeats: int
+
+
+def read_limits(path) -> Limits:
+    """The course's limits from limits.json; a PublicTestFailure if it is missing or malformed."""
+    path = Path(path)
+    where = "it comes with the assignment, next to public_tests.py and testkit.py"
+    if not path.exists():
+        fail(f"the course's limits file {path.name} is missing: {where}; download the assignment again")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        fail(f"the course's limits file {path.name} cannot be read ({error}): {where}")
+    data = data if isinstance(data, dict) else {}
+    factor, repeats = data.get("runtime_factor"), data.get("runtime_repeats")
+    real = (numbers.Real, np.floating)
+    if not (isinstance(factor, real) and not isinstance(factor, bool) and factor > 0):
+        fail(f"the course's limits file {path.name} must give runtime_factor, a number above 0: {where}")
+    if not (isinstance(repeats, int) and not isinstance(repeats, bool) and repeats >= 0):
+        fail(f"the course's limits file {path.name} must give runtime_repeats, an integer >= 0: {where}")
+    return Limits(float(factor), repeats)
+
+
+def _seconds(call, clock) -> float:
+    start = clock()
+    call()
+    return clock() - start
+
+
+def yardstick_seconds(make_workload, clock=time.perf_counter) -> float:
+    """Time of a fixed numpy workload, best of 10 runs: it calibrates this machine against the
+    instructors'. Wall-clock time: CPU time would count the busy-waiting of numpy's multi-threaded
+    BLAS. (The grader itself runs single-threaded and reads CPU clocks.)"""
+    workload = make_workload()
+    return min(_seconds(workload, clock) for _ in range(10))
+
+
+def best_seconds(call, reference, limit, runs, clock=time.perf_counter, patience=2.0) -> float:
+    """The best time of `call` over `runs` runs, as the grader takes the best of its runs.
+
+    A notebook's timings jump when other programs keep the cores busy, so near the limit runs go
+    on for `patience` seconds; a run over 3 times the limit is hopeless and not repeated, unless
+    it was the first and shorter than `patience` (one busy moment can make a short run look slow).
+    """
+    seconds, done = _seconds(call, clock), 1
+    deadline = clock() + patience
+    while (seconds < 3 * limit * reference or (done == 1 and seconds < patience)) and (
+        done < runs or (seconds > limit * reference and clock() < deadline)
+    ):
+        seconds, done = min(seconds, _seconds(call, clock)), done + 1
+    return seconds
+
+
+def speed_verdict(seconds, reference, limit) -> tuple[str, float]:
+    """("slow", ratio) over 3 times the limit, ("over", ratio) over the limit, else ("ok", ratio)."""
+    ratio = seconds / reference
+    return ("slow" if ratio > 3 * limit else "over" if ratio > limit else "ok"), ratio
+
+
+# --------------------------------------------------------------------------------------
+# Expected values in HDF5
+# --------------------------------------------------------------------------------------
+
+
+def _store(group, key, value):
+    """Arrays as datasets, tuples (caches) as groups with one member per element."""
+    if isinstance(value, (tuple, list)):
+        member = group.create_group(key)
+        member.attrs["length"] = len(value)
+        for index, item in enumerate(value):
+            _store(member, str(index), item)
+    else:
+        group.create_dataset(key, data=np.asarray(value))
+
+
+def _load(node):
+    if isinstance(node, h5py.Group):
+        return tuple(_load(node[str(index)]) for index in range(int(node.attrs["length"])))
+    return node[()]
+
+
+# --------------------------------------------------------------------------------------
+# The suite of an assignment
+# --------------------------------------------------------------------------------------
+
+
+class Suite:
+    """The public tests of one assignment, as public_tests.py describes them.
+
+    spec_file: the path of public_tests.py (public_tests.h5 and limits.json sit next to it);
+    functions: name -> Function; cases: case id -> Case, run in this order; mutation_advice:
+    what to do instead of changing an input; shape_advice: output name -> what its shape is;
+    gradient_checks: backward function -> GradientCheck; speed: the Speed check, if any.
+    """
+
+    def __init__(
+        self,
+        spec_file,
+        *,
+        assignment: str,
+        functions: dict,
+        cases: dict,
+        mutation_advice: str,
+        shape_advice: dict | None = None,
+        gradient_checks: dict | None = None,
+        speed: Speed | None = None,
+    ):
+        folder = Path(spec_file).resolve().parent
+        self.assignment = assignment
+        self.functions, self.cases = functions, cases
+        self.mutation_advice = mutation_advice
+        self.shape_advice = shape_advice or {}
+        self.gradient_checks = gradient_checks or {}
+        self.speed = speed
+        self.expected_path = folder / EXPECTED_FILE
+        self.limits_path = folder / LIMITS_FILE
+        self.clock = time.perf_counter  # the timer of the speed check
+        self._check_spec()
+
+    def _check_spec(self):
+        """Mistakes in public_tests.py itself are ValueErrors, raised when it is imported."""
+        timed = self.speed.cases.values() if self.speed else ()
+        for case in [*self.cases.values(), *timed]:
+            if case.function not in self.functions:
+                raise ValueError(f"a case of {case.function!r}, which is not in the functions")
+        for name, function in self.functions.items():
+            for spec in function.outputs:
+                if (
+                    isinstance(spec, Cache)
+                    and spec.inputs
+                    and not set(spec.fields) <= set(function.arguments)
+                ):
+                    raise ValueError(
+                        f"the cache of {name} must name some of its arguments {function.arguments}"
+                    )
+            if function.forward and function.forward not in self.functions:
+                raise ValueError(f"the forward pass of {name}, {function.forward!r}, is not in the functions")
+        for name, check in self.gradient_checks.items():
+            backward = self.functions[name]
+            forward = self.functions[backward.forward]
+            outputs = [_name(spec) for spec in forward.outputs]
+            gradients = [_name(spec) for spec in backward.outputs]
+            if tuple(check.inputs) != tuple(forward.arguments):
+                raise ValueError(f"the gradient check of {name} must draw {forward.arguments} in this order")
+            if set(check.upstream) != {spec for spec in backward.arguments if isinstance(spec, str)}:
+                raise ValueError(f"the gradient check of {name} must draw its arguments but the cache")
+            if any(key[1:] not in outputs for key in check.upstream):
+                raise ValueError(f"the upstream gradients of {name} must be named d + one of {outputs}")
+            if any(label[1:] not in check.inputs for label in gradients):
+                raise ValueError(f"the outputs of {name} must be named d + one of {forward.arguments}")
+
+    # ---------------------------------------------------------------- inputs and expected values
+
+    def case_inputs(self, case_id, lookup=None):
+        """The (args, kwargs) of a case, regenerated from its seed. lookup(case_id, index) supplies
+        the outputs of other cases that it takes as input (by default from public_tests.h5)."""
+        return self._inputs(self.cases[case_id], lookup or self.read_expected, {})
+
+    def _inputs(self, case, lookup, functions):
+        if case.legacy:
+            generator = np.random.RandomState(case.seed)  # the numbers of np.random.seed + randn
+        else:
+            generator = np.random.default_rng(case.seed)
+        arrays = {name: _maker(spec).make(generator, case.legacy) for name, spec in case.draw.items()}
+
+        def fill(template):
+            if isinstance(template, Draw):
+                return arrays[template.name]
+            if isinstance(template, Output):
+                return lookup(template.case_id, template.index)
+            if isinstance(template, Call):
+                return functions[template.function](*fill(list(template.args)))[template.index]
+            if isinstance(template, (tuple, list)):
+                return type(template)(fill(item) for item in template)
+            if isinstance(template, dict):
+                return {key: fill(value) for key, value in template.items()}
+            return copy.deepcopy(template)  # a value written in the case: every test gets its own
+
+        return list(fill(case.args)), dict(fill(case.kwargs))
+
+    def read_expected(self, case_id, index):
+        """Output `index` of a case, as the instructors' solution computed it."""
+        path = self.expected_path
+        index = index % len(self.functions[self.cases[case_id].function].outputs)
+        if not path.exists():
+            fail(f"the file of expected values {path.name} is missing: it must sit next to public_tests.py")
+        with h5py.File(path, "r") as file:
+            key = f"{case_id}/{index}"
+            if key not in file:
+                fail(f"{path.name} has no expected values for {key!r}: download the assignment again")
+            return _load(file[key])
+
+    def write_expected(self, reference, path=None):
+        """Run every case with the reference functions (attributes of `reference`) and store
+        output k of each case as "<case_id>/<k>" (a cache as a group; a cache of the inputs is
+        not stored); then the reference's timings, relative to the yardstick, in group "speed"."""
+        results = {}
+
+        def lookup(case_id, index):
+            return results[case_id][index]
+
+        with h5py.File(path or self.expected_path, "w") as file:
+            file.attrs["about"] = (
+                f"Expected outputs of the public tests of {self.assignment}, computed with the "
+                "instructors' reference solution; inputs are regenerated by SUITE.case_inputs."
+            )
+            for case_id, case in self.cases.items():
+                specs = self.functions[case.function].outputs
+                args, kwargs = self._inputs(case, lookup, {})
+                output = getattr(reference, case.function)(*args, **kwargs)
+                results[case_id] = outputs = tuple(output) if len(specs) > 1 else (output,)
+                group = file.create_group(case_id)
+                group.attrs["description"] = case.description
+                for index, (spec, value) in enumerate(zip(specs, outputs)):
+                    if not (isinstance(spec, Cache) and spec.inputs):
+                        _store(group, str(index), value)
+            if self.speed:
+                self._write_speed(reference, file)
+
+    def _write_speed(self, reference, file):
+        yardstick = yardstick_seconds(self.speed.yardstick, self.clock)
+        group = file.require_group("speed")
+        group.attrs["about"] = "reference time / yardstick_seconds(), measured by the instructors"
+        functions = {name: getattr(reference, name) for name in self.functions}
+        for key, case in self.speed.cases.items():
+            args, kwargs = self._inputs(case, self.read_expected, functions)
+            call = functools.partial(functions[case.function], *args, **kwargs)
+            seconds = min(_seconds(call, self.clock) for _ in range(10))
+            group.attrs[key] = seconds / yardstick
+
+    def limits(self) -> Limits:
+        return read_limits(self.limits_path)
+
+    # ---------------------------------------------------------------- running a test
+
+    def test(self, name, target, forward=None):
+        """Run every case of `name` on `target`, then its gradient check and speed check, if any."""
+        case_ids = [case_id for case_id, case in self.cases.items() if case.function == name]
+        for case_id in case_ids:
+            self._run_case(name, target, case_id)
+        extra = ""
+        if name in self.gradient_checks:
+            self._gradient_check(name, target, forward)
+            extra = " and a gradient check"
+        if self.speed and any(case.function == name for case in self.speed.cases.values()):
+            self._check_speed(name, target, forward)
+        count = len(case_ids)
+        print(f"\u2705 All tests passed. ({name}: {count} case{'' if count == 1 else 's'}{extra})")
+
+    def _run_case(self, name, target, case_id):
+        case, function = self.cases[case_id], self.functions[name]
+        where = case.description
+        hint = f"; hint: {case.hint}" if case.hint else ""
+        args, kwargs = self.case_inputs(case_id)
+        before = copy.deepcopy((args, kwargs))
+        output = self._call(name, target, where, args, kwargs)
+        self._check_not_mutated(name, where, before, args, kwargs)
+        specs = function.outputs
+        outputs = self._check_tuple(name, output)
+        expected = [
+            None if isinstance(spec, Cache) and spec.inputs else self.read_expected(case_id, index)
+            for index, spec in enumerate(specs)
+        ]
+        for spec, value, want in zip(specs, outputs, expected):
+            if isinstance(spec, Scalar):
+                self._check_scalar(name, spec, value, where)
+            elif isinstance(spec, str):
+                self._check_array(spec, value, np.asarray(want), where, hint)
+        names = {_name(spec): value for spec, value in zip(specs, outputs)}
+        for published in case.published:
+            self._check_published(published, names, where, hint)
+        for spec, value, want in zip(specs, outputs, expected):
+            if not isinstance(spec, Cache):
+                self._check_values(_name(spec), value, want, where, hint)
+        for spec, value, want in zip(specs, outputs, expected):
+            if isinstance(spec, Cache):
+                if spec.inputs:
+                    want = tuple(args[function.arguments.index(label)] for label in spec.fields)
+                self._check_cache(name, spec, value, want, where)
+
+    def _call(self, name, target, where, args, kwargs=None):
+        """Call `target`; `where` says on what (for the messages)."""
+        if not callable(target):
+            fail(f"{name}_test expects your function {name}, but got {describe(target)}")
+        try:
+            return target(*args, **(kwargs or {}))
+        except NotImplementedError:
+            raise PublicTestFailure(
+                f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code"
+            ) from None
+        except Exception as error:
+            raise PublicTestFailure(
+                f"{name} raised {type(error).__name__} with {where}: {error} "
+                "(the traceback above shows the line of your code)"
+            ) from error
+
+    def _check_not_mutated(self, name, where, before, args, kwargs):
+        """Every input as it was before the call; the message names the first changed element."""
+        arguments = self.functions[name].arguments
+        pairs = [*zip(arguments, before[0], args), *((key, before[1][key], kwargs[key]) for key in kwargs)]
+        for spec, old, new in pairs:
+            found = first_difference(old, new)
+            if not found:
+                continue
+            path, old_part, new_part = found
+            if isinstance(spec, Cache):
+                position, label = self._cache_position(spec, path)
+                fail(
+                    f"{name} changed its cache in place with {where}: {position} is not what it was "
+                    f"before the call ({change_text(label, old_part, new_part)}). A cache is read again "
+                    "(calling the backward pass twice must give the same answer), so never write into its "
+                    "arrays with +=, *=, or out=: compute new arrays instead"
+                )
+            label = _name(spec) + "".join(f"[{key!r}]" for key in path)
+            fail(
+                f"{name} changed its input {_name(spec)} in place with {where}: "
+                f"{change_text(label, old_part, new_part)}. {self.mutation_advice}"
+            )
+
+    @staticmethod
+    def _cache_position(spec, path):
+        """('cache[2][5] (i of time step 2)', 'i') for a path into a cache."""
+        depth = 2 if spec.steps else 1
+        head, rest = path[:depth], path[depth:]
+        text = "cache" + "".join(f"[{index}]" for index in head)
+        if len(head) < depth or head[-1] >= len(spec.fields):
+            return text, text
+        field_name = spec.fields[head[-1]]
+        text += f" ({field_name} of time step {head[0]})" if spec.steps else f" ({field_name})"
+        return text, field_name + "".join(f"[{key!r}]" for key in rest)
+
+    def _check_tuple(self, name, output):
+        specs = self.functions[name].outputs
+        if len(specs) == 1:
+            return (output,)
+        if not isinstance(output, (tuple, list)) or len(output) != len(specs):
+            shape = ", ".join(_name(spec) for spec in specs)
+            fail(f"{name} must return a tuple ({shape}) of {len(specs)} elements, got {describe(output)}")
+        return tuple(output)
+
+    def _check_scalar(self, name, spec, value, where):
+        """One number: a Python float, a NumPy scalar or a 0-d array."""
+        if isinstance(value, np.ndarray):
+            if value.ndim != 0:
+                advice = f": {spec.advice}" if spec.advice else ""
+                fail(
+                    f"{name} must return a scalar (one number), but your {spec.name} is an array of shape "
+                    f"{value.shape}{advice}"
+                )
+            if np.issubdtype(value.dtype, np.number):
+                return
+        elif isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_)):
+            return
+        fail(f"{spec.name} should be a number, got {describe(value)} (with {where})")
+
+    def _check_array(self, label, value, expected, where, hint):
+        """Type, shape and dtype of one output array."""
+        if not isinstance(value, np.ndarray):
+            fail(f"{label} should be a numpy array, got {describe(value)} (with {where})")
+        if value.shape != expected.shape:
+            advice = f": {self.shape_advice[label]}" if label in self.shape_advice else ""
+            fail(
+                f"with {where} your {label} has shape {value.shape} but should be {expected.shape}"
+                f"{advice}{hint}"
+            )
+        check_dtype(label, value.dtype, expected.dtype, where)
+
+    def _check_published(self, published, outputs, where, hint):
+        """A value the classic course published, e.g. np.mean(Z)."""
+        what = published.expression + (f" ({published.note})" if published.note else "")
+        got = eval(published.expression, {"np": np}, dict(outputs))
+        expected = published.value
+        if np.shape(got) != np.shape(expected):
+            fail(f"with {where} your {what} has shape {np.shape(got)} but should be {np.shape(expected)}")
+        if not np.allclose(got, expected, rtol=RTOL, atol=published.atol):
+            fail(f"with {where} your {what} is {array_text(got)} but should be {array_text(expected)}{hint}")
+
+    def _check_values(self, label, got, expected, where, hint):
+        """Every element compared with the expected output; the message names the first that differs."""
+        got, expected = np.asarray(got), np.asarray(expected)
+        index = first_wrong(got, expected)
+        if index is None:
+            return
+        if got.ndim == 0:
+            fail(f"with {where} your {label} is {got.item():.10g} but should be {expected.item():.10g}{hint}")
+        fail(
+            f"with {where} your {label} differs from the expected values: {label}{index_text(index)} is "
+            f"{number_text(got[index])} but should be {number_text(expected[index])} "
+            f"(max abs error {max_error(got, expected):.3g}){hint}"
+        )
+
+    def _check_cache(self, name, spec, cache, expected, where):
+        """The cache must follow the contract of the docstring, element by element."""
+        contract = spec.contract(name)
+        step = "(" + ", ".join(spec.fields) + ")"
+        if not isinstance(cache, (tuple, list)) or len(cache) != len(expected):
+            fail(
+                f"with {where} the cache must be {contract} (length {len(expected)}), "
+                f"but yours is {describe(cache)}"
+            )
+        steps, wanted = (cache, expected) if spec.steps else ((cache,), (expected,))
+        for t, (got_step, want_step) in enumerate(zip(steps, wanted)):
+            prefix = f"cache[{t}]" if spec.steps else "cache"
+            if not isinstance(got_step, (tuple, list)) or len(got_step) != len(spec.fields):
+                fail(f"with {where} {prefix} must be the tuple {step}, but it is {describe(got_step)}")
+            for k, (got, want) in enumerate(zip(got_step, want_step)):
+                field_name = spec.fields[k]
+                label = f"{prefix}[{k}] ({field_name}" + (f" of time step {t})" if spec.steps else ")")
+                if not isinstance(want, np.ndarray):
+                    if not same(got, want):
+                        fail(
+                            f"with {where} {label} is {_short(got)} but should be {_short(want)}; "
+                            f"the cache must be {contract}"
+                        )
+                    continue
+                if not isinstance(got, np.ndarray) or got.shape != want.shape:
+                    fail(
+                        f"with {where} {label} should be an array of shape {want.shape}, "
+                        f"got {describe(got)}; the cache must be {contract}"
+                    )
+                index = first_wrong(got, want)
+                if index is not None:
+                    holding = (
+                        ""
+                        if spec.inputs
+                        else ", holding the inputs unchanged and the values the backward pass needs"
+                    )
+                    fail(
+                        f"with {where} {label} differs from the expected values ({field_name}"
+                        f"{index_text(index)} is {number_text(got[index])} but should be "
+                        f"{number_text(want[index])}); the cache must be {contract}{holding}"
+                    )
+
+    # ---------------------------------------------------------------- gradients and speed
+
+    def _gradient_check(self, name, backward, forward):
+        """Compare the backward pass with numeric gradients of the student's own forward pass, and
+        check that a second call on the same cache gives the same answer."""
+        check, function = self.gradient_checks[name], self.functions[name]
+        forward_name = function.forward
+        forward_spec = self.functions[forward_name]
+        forward_outputs = [_name(spec) for spec in forward_spec.outputs]
+        generator = np.random.default_rng(check.seed)
+        inputs = {key: _maker(spec).make(generator) for key, spec in check.inputs.items()}
+        generator = np.random.default_rng(check.upstream_seed)
+        upstream = {key: _maker(spec).make(generator) for key, spec in check.upstream.items()}
+        shapes = ", ".join(f"{key} {value.shape}" for key, value in inputs.items())
+        where = f"the gradient check (random inputs: {shapes})"
+        if not callable(forward):
+            fail(f"{name}_test needs your {forward_name} as second argument for its gradient check")
+        values = list(inputs.values())
+        result = self._call(forward_name, forward, f"the inputs of {where}", values)
+        if not isinstance(result, (tuple, list)) or len(result) != len(forward_outputs):
+            fail(
+                f"the gradient check of {name} needs your {forward_name} to return "
+                f"({', '.join(forward_outputs)})"
+            )
+        cache = next(value for spec, value in zip(forward_spec.outputs, result) if isinstance(spec, Cache))
+        args = [cache if isinstance(spec, Cache) else upstream[spec] for spec in function.arguments]
+        before = copy.deepcopy(args)
+        first = self._call(name, backward, where, args)
+        self._check_not_mutated(name, where, (before, {}), args, {})
+        second = self._call(name, backward, where, args)
+        labels = [_name(spec) for spec in function.outputs]
+        for gradients in (first, second):
+            if not isinstance(gradients, (tuple, list)) or len(gradients) != len(labels):
+                fail(f"{name} must return a tuple ({', '.join(labels)}), got {describe(gradients)}")
+        for label, a, b in zip(labels, first, second):
+            if not same(np.asarray(a), np.asarray(b)):
+                fail(
+                    f"calling {name} twice on the same cache gave two different {label}: something changes "
+                    "between the calls (an array of the cache written in place?)"
+                )
+        through = [forward_outputs.index(key[1:]) for key in check.upstream]
+
+        def f():
+            out = forward(*values)
+            return tuple(out[i] for i in through) if len(through) > 1 else out[through[0]]
+
+        df = tuple(upstream.values()) if len(upstream) > 1 else next(iter(upstream.values()))
+        for label, got in zip(labels, first):
+            numeric = numeric_gradient(f, inputs[label[1:]], df, check.step)
+            if np.shape(got) != numeric.shape:
+                fail(f"in {where} your {label} has shape {np.shape(got)} but should be {numeric.shape}")
+            error = rel_error(got, numeric)
+            if not error < check.tolerance:
+                fail(
+                    f"in {where} your {label} disagrees with the numeric gradient of your {forward_name} "
+                    f"(relative error {error:.2g}, should be below {check.tolerance:g}); "
+                    f"if the test of {forward_name} passed, the mistake is in the {label} of {name}"
+                )
+
+    def _check_speed(self, name, target, forward):
+        """Time `target` as the grader will, and say whether it is within the limit (an estimate:
+        the grader measures the reference on its own machine, in the same run)."""
+        limits = self.limits()
+        limit = limits.runtime_factor
+        keys = [key for key, case in self.speed.cases.items() if case.function == name]
+        with h5py.File(self.expected_path, "r") as file:
+            timings = dict(file["speed"].attrs) if "speed" in file else {}
+        for key in keys:
+            if key not in timings:
+                fail(f"{EXPECTED_FILE} has no reference timing for {key!r}: download the assignment again")
+        forward_name = self.functions[name].forward
+        if forward_name and not callable(forward):
+            fail(f"{name}_test needs your {forward_name} as second argument for its speed check")
+        yardstick = yardstick_seconds(self.speed.yardstick, self.clock)
+        for key in keys:
+            case = self.speed.cases[key]
+            args, kwargs = self._inputs(case, self.read_expected, {name: target, forward_name: forward})
+            reference = timings[key] * yardstick
+            call = functools.partial(target, *args, **kwargs)
+            seconds = best_seconds(call, reference, limit, limits.runtime_repeats + 1, self.clock)
+            verdict, ratio = speed_verdict(seconds, reference, limit)
+            label = name + "".join(f" ({option}={value!r})" for option, value in case.kwargs.items())
+            if verdict == "slow":
+                fail(
+                    f"{label} is correct but slow: {seconds:.3f} s on the grader's input size "
+                    f"({case.description}), about {ratio:.0f}× the reference (the limit is {limit:g}×). "
+                    f"{self.speed.advice}"
+                )
+            if verdict == "over":
+                print(
+                    f"\u26a0\ufe0f {label} took about {ratio:.0f}× the reference's time on this run, over "
+                    f"the limit of {limit:g}×. Timings in a notebook vary with what else the computer is "
+                    "doing: run the cell again, and if it stays over the limit, vectorize more "
+                    f"({self.speed.see})."
+                )
+            else:
+                ok = f"about {ratio:.1f}× the reference's time (limit {limit:g}×)"
+                print(f"\u2705 {label} is fast enough: {ok}.")
