@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from traitlets import TraitError
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -96,9 +97,12 @@ class Course:
 
     def settings(self, **overrides: float) -> Autograder:
         """The grader's settings as the course configures them, with `overrides` for one run."""
-        settings = Autograder(config=self.config)
-        for name, value in overrides.items():
-            setattr(settings, name, value)
+        try:
+            settings = Autograder(config=self.config)
+            for name, value in overrides.items():
+                setattr(settings, name, value)
+        except TraitError as error:
+            raise CourseError(f"{self.root / CONFIG_FILE}: {error}") from error
         return settings
 
     def assignments(self) -> list[str]:
@@ -119,23 +123,3 @@ class Course:
                 f"(assignments: {known})"
             )
         return assignment
-
-
-# TRANSITIONAL: the old module-level API, until every caller takes a Course.
-COURSE_ROOT = Path(__file__).resolve().parent.parent
-
-
-def source_dir(assignment: str, root: Path = COURSE_ROOT) -> Path:
-    return Assignment(root, assignment).source_dir
-
-
-def source_notebook(assignment: str, root: Path = COURSE_ROOT) -> Path:
-    return Assignment(root, assignment).source_notebook
-
-
-def release_dir(assignment: str, root: Path = COURSE_ROOT) -> Path:
-    return Assignment(root, assignment).release_dir
-
-
-def grader_tests_dir(assignment: str, root: Path = COURSE_ROOT) -> Path:
-    return Assignment(root, assignment).tests_dir

@@ -18,19 +18,14 @@ import types
 from pathlib import Path
 
 from autograder import testkit
-from autograder.course import COURSE_ROOT, Assignment, Course
+from autograder.course import Assignment, Course
 from autograder.reference import load_reference
 
 
-def _assignment(assignment: Assignment | str) -> Assignment:
-    return Assignment(COURSE_ROOT, assignment) if isinstance(assignment, str) else assignment
-
-
-def load_public_tests(assignment: Assignment | str, folder: Path | None = None) -> types.ModuleType:
+def load_public_tests(assignment: Assignment, folder: Path | None = None) -> types.ModuleType:
     """Import <folder>/public_tests.py (by default the assignment's source folder) by path, without
     touching sys.path: its `from testkit import ...` gets autograder.testkit. Its SUITE reads
     public_tests.h5 and limits.json from that folder."""
-    assignment = _assignment(assignment)
     path = Path(folder or assignment.source_dir) / "public_tests.py"
     if not path.exists():
         raise FileNotFoundError(f"no public tests for {assignment.name}: {path} does not exist")
@@ -51,10 +46,9 @@ def load_public_tests(assignment: Assignment | str, folder: Path | None = None) 
     return module
 
 
-def write_public_fixtures(assignment: Assignment | str, path: Path | None = None) -> Path:
+def write_public_fixtures(assignment: Assignment, path: Path | None = None) -> Path:
     """Compute the expected outputs with the reference and write public_tests.h5 (or `path`);
     return its path."""
-    assignment = _assignment(assignment)
     suite = load_public_tests(assignment).SUITE
     path = path or suite.expected_path
     suite.write_expected(load_reference(assignment), path)

@@ -186,11 +186,14 @@ class GradingPlugin:
 
 
 def test_name(item: pytest.Item, function: str) -> str:
-    """`conv_forward: stride 2 pad 0` from `test_stride_2_pad_0`, with the parameter id if any."""
+    """`conv_forward: stride 2 pad 0` from `test_stride_2_pad_0`, with the parameter id if any.
+    A parameter whose id is the graded function's name (a test module covering several functions
+    alike, parametrized over them) is already said by the name's start."""
     base = item.originalname if hasattr(item, "originalname") else item.name
     words = base.removeprefix("test_").replace("_", " ")
     callspec = getattr(item, "callspec", None)
-    return f"{function}: {words}" + (f" [{callspec.id}]" if callspec else "")
+    ids = "-".join(part for part in callspec.id.split("-") if part != function) if callspec else ""
+    return f"{function}: {words}" + (f" [{ids}]" if ids else "")
 
 
 def feedback(excinfo: pytest.ExceptionInfo | None) -> str:
@@ -211,7 +214,7 @@ def use_hidden_tests(tests_dir: Path, fresh: bool) -> None:
     """Make this process's next pytest run import the hidden tests from tests_dir's files.
 
     pytest (importlib mode) and the tests' `pythonpath = .` keep imported modules in sys.modules
-    by name (`test_conv_forward`, `conv_cases`): a process that graded with another version of the
+    by name (`test_conv_forward`, `cases`): a process that graded with another version of the
     tests, or with another copy of them, would otherwise run those again. `fresh`: the tests may
     have changed since they were imported."""
     global _tests_in_use

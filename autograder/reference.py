@@ -11,23 +11,13 @@ from autograder.notebook import graded_cells, read_cells
 PREAMBLE = "import numpy as np\n"
 
 
-def _assignment(assignment: Assignment | str) -> Assignment:
-    # TRANSITIONAL: a bare name means this repository's course.
-    if isinstance(assignment, str):
-        from autograder.course import COURSE_ROOT
-
-        return Assignment(COURSE_ROOT, assignment)
-    return assignment
-
-
-def reference_cells(assignment: Assignment | str) -> dict[str, str]:
+def reference_cells(assignment: Assignment) -> dict[str, str]:
     """Graded cell sources, solutions included, of the assignment's source notebook."""
-    return graded_cells(read_cells(_assignment(assignment).source_notebook))
+    return graded_cells(read_cells(assignment.source_notebook))
 
 
-def load_reference(assignment: Assignment | str) -> types.SimpleNamespace:
+def load_reference(assignment: Assignment) -> types.SimpleNamespace:
     """Execute the reference graded cells in one namespace and return their functions."""
-    assignment = _assignment(assignment)
     return reference_functions(reference_cells(assignment), f"reference_{assignment.name}")
 
 

@@ -10,7 +10,7 @@ course's configuration. A command-line flag may override a setting for one run.
 
 from __future__ import annotations
 
-from traitlets import Float, Int, validate
+from traitlets import Float, Int, TraitError, validate
 from traitlets.config import Configurable
 
 from autograder.runtime import RuntimePolicy
@@ -41,15 +41,15 @@ class Autograder(Configurable):
     @validate("runtime_factor", "first_call_factor", "call_cpu_seconds", "call_timeout_seconds")
     def _positive(self, proposal):
         if proposal["value"] <= 0:
-            raise ValueError(
-                f"Autograder.{proposal['trait'].name} must be greater than 0, got {proposal['value']}"
+            raise TraitError(
+                f"Autograder.{proposal['trait'].name} must be greater than 0, got {proposal['value']:g}"
             )
         return proposal["value"]
 
     @validate("runtime_repeats", "jobs")
     def _not_negative(self, proposal):
         if proposal["value"] < 0:
-            raise ValueError(
+            raise TraitError(
                 f"Autograder.{proposal['trait'].name} must be at least 0, got {proposal['value']}"
             )
         return proposal["value"]

@@ -15,6 +15,8 @@ from autograder.public_fixtures import load_public_tests
 from autograder.reference import load_reference
 from autograder.release import ship_kit
 
+CONV, RNN = assignment("conv_step_by_step"), assignment("rnn_step_by_step")
+
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def shipped(request, tmp_path_factory):
@@ -25,13 +27,13 @@ def shipped(request, tmp_path_factory):
     for file in ("public_tests.py", "public_tests.h5"):
         shutil.copy(assignment(name).source_dir / file, folder / file)
     ship_kit(folder, COURSE.settings())
-    return load_public_tests(name, folder), load_reference(name)
+    return load_public_tests(assignment(name), folder), load_reference(assignment(name))
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_committed_expected_values_match_the_reference(name, tmp_path):
     fresh = tmp_path / "public_tests.h5"
-    load_public_tests(name).SUITE.write_expected(load_reference(name), fresh)
+    load_public_tests(assignment(name)).SUITE.write_expected(load_reference(assignment(name)), fresh)
     committed = assignment(name).source_dir / "public_tests.h5"
     with h5py.File(fresh) as new, h5py.File(committed) as old:
         names = lambda file: sorted(n for n in _datasets(file) if not n.startswith("speed"))  # noqa: E731
@@ -49,7 +51,7 @@ def _datasets(file):
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_every_public_test_cell_calls_a_test_of_the_spec(name):
-    spec = load_public_tests(name)
+    spec = load_public_tests(assignment(name))
     cells = [
         cell["source"]
         for cell in read_cells(assignment(name).source_notebook)["cells"]
@@ -128,7 +130,7 @@ def _failure(test, *functions):
 
 
 def test_classic_mistakes_get_the_classic_numbers():
-    spec, reference = load_public_tests("conv_step_by_step"), load_reference("conv_step_by_step")
+    spec, reference = load_public_tests(CONV), load_reference(CONV)
 
     def flipped_kernel(A_prev, W, b, hparameters):
         return reference.conv_forward(A_prev, W[::-1, ::-1], b, hparameters)
@@ -156,7 +158,7 @@ def test_classic_mistakes_get_the_classic_numbers():
 
 
 def test_a_wrong_gate_order_is_caught_on_the_classic_example_and_the_gradient_check():
-    spec, reference = load_public_tests("rnn_step_by_step"), load_reference("rnn_step_by_step")
+    spec, reference = load_public_tests(RNN), load_reference(RNN)
 
     def ifgo(a):  # the columns of o and g swapped: gates in the order i, f, g, o
         H = a.shape[-1] // 4
