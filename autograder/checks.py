@@ -7,6 +7,22 @@ from typing import Any
 
 import numpy as np
 
+from autograder import testkit
+from autograder.testkit import rel_error
+
+__all__ = [
+    "Mismatch",
+    "describe",
+    "expect_array",
+    "expect_dtype",
+    "expect_scalar",
+    "expect_tuple",
+    "length_text",
+    "numeric_gradient",
+    "rel_error",
+    "shape_text",
+]
+
 
 class Mismatch(AssertionError):
     """A student's result is wrong; the message is the feedback the student reads."""
@@ -92,22 +108,8 @@ def expect_dtype(actual: np.dtype, expected: np.dtype, what: str, case: str) -> 
 
 def numeric_gradient(loss: Callable[[], float], array: np.ndarray, step: float = 1e-6) -> np.ndarray:
     """Centred differences of a scalar function of `array`, one element at a time (in place,
-    restored after each element)."""
-    gradient = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + step
-        plus = loss()
-        array[index] = saved - step
-        minus = loss()
-        array[index] = saved
-        gradient[index] = (plus - minus) / (2 * step)
-    return gradient
-
-
-def rel_error(x: np.ndarray, y: np.ndarray) -> float:
-    """cs231n's relative error: max over elements of |x - y| / max(1e-8, |x| + |y|)."""
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)), initial=0.0))
+    restored after each element): the student kit's numeric gradient, of the loss itself."""
+    return testkit.numeric_gradient(loss, array, 1.0, step)
 
 
 def describe(value: Any) -> str:

@@ -18,7 +18,7 @@ from autograder.fingerprint import fingerprint, grade_key
 from autograder.notebook import NotebookError
 from autograder.pytest_plugin import GradingPlugin, pytest_args, use_hidden_tests
 from autograder.reference import reference_functions
-from autograder.results import SubmissionResult, failed_row
+from autograder.results import SubmissionResult, TestResult, failed_row
 from autograder.runtime import RuntimeJudge, RuntimePolicy
 from autograder.sandbox import Sandbox
 from autograder.spec import read_spec
@@ -112,10 +112,19 @@ def grade_submission(
     return SubmissionResult(
         student_id,
         context.assignment.name,
-        plugin.results,
+        in_notebook_order(plugin.results, list(context.functions)),
         time.perf_counter() - started,
         problem,
         digest=submission.digest if submission else "",
+    )
+
+
+def in_notebook_order(tests: list[TestResult], functions: list[str]) -> list[TestResult]:
+    """The tests by graded function in the notebook's order (pytest runs the modules by file name),
+    each function's in the order they ran."""
+    return sorted(
+        tests,
+        key=lambda test: functions.index(test.function) if test.function in functions else len(functions),
     )
 
 

@@ -4,7 +4,8 @@
 You do not need to read this file to do the assignment; it is here so that you can see exactly
 what the tests check. ``public_tests.py``, next to it, lists the cases of each exercise as data
 (``CASES``): how each input is made, the numbers the classic course published, and a hint. This
-file runs them. For every case of a function, in this order, a test
+file makes the tests, one per function, and runs them. For every case of a function, in this
+order, a test
 
 1. regenerates the inputs from the case's random seed (the classic course's examples use
    ``np.random.seed`` and ``np.random.randn``, or ``np.linspace``, exactly as the course did);
@@ -19,6 +20,8 @@ file runs them. For every case of a function, in this order, a test
 A backward pass is then compared with numeric gradients of your own forward pass, and the
 functions the grader times get a speed check against the limit in ``limits.json``. The first
 problem stops the test with a ``PublicTestFailure`` saying which case failed and what to look at.
+Passing the public tests is a good sign, not a guarantee: the grader runs more cases (and times
+your code).
 
 To look at the inputs of a case yourself::
 
@@ -56,11 +59,13 @@ __all__ = [
     "Scalar",
     "Speed",
     "Suite",
+    "Yardstick",
     "best_seconds",
     "numeric_gradient",
     "read_limits",
     "rel_error",
     "speed_verdict",
+    "timed",
     "yardstick_seconds",
 ]
 
@@ -70,6 +75,8 @@ GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
 GRADIENT_TOLERANCE = 1e-6  # on rel_error; a correct backward pass is far below
 EXPECTED_FILE = "public_tests.h5"
 LIMITS_FILE = "limits.json"
+TIMED_SEED = 2024  # the inputs of the timed calls
+YARDSTICK_SEED = 0  # the arrays of the yardstick
 
 
 class PublicTestFailure(AssertionError):
@@ -240,16 +247,43 @@ class GradientCheck:
 
 
 @dataclass(frozen=True)
+class Yardstick:
+    """A fixed numpy workload, timed on your machine and on the instructors' to compare the two:
+    ``work(**arrays)`` called `repeats` times, the arrays made as a case's `draw` (name -> shape or
+    Normal, in this order) from one generator seeded with YARDSTICK_SEED."""
+
+    draw: dict
+    work: Callable[..., Any]
+    repeats: int = 1
+
+    def workload(self) -> Callable[[], None]:
+        generator = np.random.default_rng(YARDSTICK_SEED)
+        arrays = {name: _maker(spec).make(generator) for name, spec in self.draw.items()}
+
+        def run():
+            for _ in range(self.repeats):
+                self.work(**arrays)
+
+        return run
+
+
+@dataclass(frozen=True)
 class Speed:
     """The speed check: `cases` maps a key of the instructors' timings in public_tests.h5 to a
-    call at the size the grader times (its description says the size); `yardstick` makes a fixed
-    workload, timed on your machine and on the instructors' to compare the two; `advice` says
-    what to change when a function is far too slow, `see` where the notebook explains it."""
+    call at the size the grader times (made by `timed`); `yardstick` calibrates your machine
+    against the instructors'; `advice` says what to change when a function is far too slow,
+    `see` where the notebook explains it."""
 
     cases: dict
-    yardstick: Callable[[], Callable[[], Any]]
+    yardstick: Yardstick
     advice: str
     see: str
+
+
+def timed(function: str, size: str, draw: dict, args, kwargs=None) -> Case:
+    """A call of `function` at the size the grader times, for Speed.cases: `size` says it in
+    words; the inputs of `draw` are drawn from TIMED_SEED."""
+    return Case(function, size, draw, args, kwargs or {}, seed=TIMED_SEED)
 
 
 # --------------------------------------------------------------------------------------
@@ -433,11 +467,11 @@ def _seconds(call, clock) -> float:
     return clock() - start
 
 
-def yardstick_seconds(make_workload, clock=time.perf_counter) -> float:
-    """Time of a fixed numpy workload, best of 10 runs: it calibrates this machine against the
+def yardstick_seconds(yardstick: Yardstick, clock=time.perf_counter) -> float:
+    """Time of the yardstick's workload, best of 10 runs: it calibrates this machine against the
     instructors'. Wall-clock time: CPU time would count the busy-waiting of numpy's multi-threaded
     BLAS. (The grader itself runs single-threaded and reads CPU clocks.)"""
-    workload = make_workload()
+    workload = yardstick.workload()
     return min(_seconds(workload, clock) for _ in range(10))
 
 
@@ -638,6 +672,29 @@ class Suite:
         return read_limits(self.limits_path)
 
     # ---------------------------------------------------------------- running a test
+
+    def tests(self) -> dict:
+        """One test per function, named after it: ``{"conv_forward_test": ..., ...}``, in the
+        order of the functions. ``conv_forward_test(conv_forward)`` runs SUITE.test on it; the test
+        of a backward pass that names its forward pass takes that too, as second argument."""
+        return {f"{name}_test": self._named_test(name) for name in self.functions}
+
+    def _named_test(self, name):
+        forward_name = self.functions[name].forward
+        if forward_name:
+
+            def run(target, forward=None):
+                self.test(name, target, forward)
+
+        else:
+
+            def run(target):
+                self.test(name, target)
+
+        call = ", ".join(filter(None, (name, forward_name)))
+        run.__name__ = run.__qualname__ = f"{name}_test"
+        run.__doc__ = f"The public tests of {name}, as in {name}_test({call})."
+        return run
 
     def test(self, name, target, forward=None):
         """Run every case of `name` on `target`, then its gradient check and speed check, if any."""

@@ -13,6 +13,9 @@ autograder.examples.build_examples, under the student ids s001, s002, ...) with
 * autograder -- `autograder grade conv_step_by_step --submitted DIR --out DIR [--jobs N]`: the full hidden
                pytest suite, correctness and runtime tests, student code in the sandbox, on every core by
                default.
+* baseline -- with --baseline DIR: the same command of another checkout of this repository (an earlier
+               version, say), its package and course, to compare two versions of the engine side by side
+               (--no-stock leaves stock out).
 
 Both are timed as subprocesses started from the command line (what instructors run), start-up
 included, one after the other; with --rounds R each runs R times, alternating which goes first, and
@@ -149,10 +152,10 @@ def stock_course(root: Path, notebook: Path, students: list[str]) -> str:
     return db_url
 
 
-def run(command: list[str], cwd: Path, log: Path) -> None:
+def run(command: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> None:
     with log.open("w") as stream:
         completed = subprocess.run(
-            command, cwd=cwd, env=environment(), stdout=stream, stderr=subprocess.STDOUT, check=False
+            command, cwd=cwd, env=env or environment(), stdout=stream, stderr=subprocess.STDOUT, check=False
         )
     if completed.returncode != 0:
         raise BenchmarkError(
@@ -164,12 +167,12 @@ def tail(log: Path, lines: int = 40) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def timed(label: str, command: list[str], cwd: Path, log: Path, n: int) -> Timing:
+def timed(label: str, command: list[str], cwd: Path, log: Path, n: int, env: dict | None = None) -> Timing:
     """Wall time and CPU time (of the subprocess tree it reaps) of one command-line run."""
     print(f"  {label}: starting (load average {os.getloadavg()[0]:.2f})", flush=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    run(command, cwd, log)
+    run(command, cwd, log, env)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -289,6 +292,23 @@ def run_autograder(
     return timing, check_autograder(out, students), []
 
 
+def run_baseline(
+    scratch: Path, notebook: Path, students: list[str], jobs: int | None, baseline: Path
+) -> tuple[Timing, list[str], list[str]]:
+    """`autograder grade` of another checkout of this repository (an earlier version, say): its
+    package and its course, run from its folder, on the same submissions."""
+    submitted, out = scratch / "submitted", scratch / "autograder_out"
+    fill_submitted(submitted, notebook, students)
+    command = [sys.executable, "-m", "autograder.cli", "grade", ASSIGNMENT]
+    command += ["--submitted", str(submitted), "--out", str(out)]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    env = {**environment(), "PYTHONPATH": str(baseline)}
+    label = f"baseline grade (jobs={jobs or os.cpu_count()})"
+    timing = timed(label, command, baseline, scratch / "autograder.log", len(students), env)
+    return timing, check_autograder(out, students), []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=20, help="submissions to grade (default 20)")
@@ -301,10 +321,18 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="run both this many times, alternating which goes first; the best wall time of each counts",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time `autograder grade` of this checkout of the repository (`git worktree add DIR REV`)",
+    )
+    parser.add_argument("--no-stock", action="store_true", help="leave stock nbgrader out (with --baseline)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories and print where")
     args = parser.parse_args(argv)
     if args.n < 1 or args.rounds < 1:
         parser.error("--n and --rounds must be at least 1")
+    if args.no_stock and not args.baseline:
+        parser.error("--no-stock compares with --baseline only")
 
     scratch = Path(tempfile.mkdtemp(prefix="grading-throughput-"))
     try:
@@ -319,10 +347,15 @@ def main(argv: list[str] | None = None) -> int:
             "stock": lambda folder: run_stock(folder, notebook, students),
             "autograder": lambda folder: run_autograder(folder, notebook, students, args.jobs),
         }
-        timings: dict[str, list[Timing]] = {"stock": [], "autograder": []}
+        if args.baseline:
+            baseline = args.baseline.resolve()
+            runners["baseline"] = lambda folder: run_baseline(folder, notebook, students, args.jobs, baseline)
+        if args.no_stock:
+            del runners["stock"]
+        timings: dict[str, list[Timing]] = {name: [] for name in runners}
         notes: list[str] = []
         for round_index in range(args.rounds):
-            order = ["stock", "autograder"] if round_index % 2 == 0 else ["autograder", "stock"]
+            order = list(runners) if round_index % 2 == 0 else list(reversed(runners))
             for name in order:
                 folder = scratch / f"round{round_index + 1}" / name
                 folder.mkdir(parents=True)
@@ -338,20 +371,29 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print(f"{'':34} {'wall s':>8} {'subm/s':>8} {'s/subm':>8} {'CPU s':>8}")
-        for name in ("stock", "autograder"):
+        for name in runners:
             for timing in timings[name]:
                 print(
                     f"{timing.label:34} {timing.wall_seconds:8.1f} {timing.per_second:8.3f} "
                     f"{timing.wall_seconds / timing.n:8.2f} {timing.cpu_seconds:8.1f}"
                 )
-        stock = min(timings["stock"], key=lambda t: t.wall_seconds)
-        ours = min(timings["autograder"], key=lambda t: t.wall_seconds)
-        best = " (best of each)" if args.rounds > 1 else ""
-        print(f"\nthroughput ratio (autograder / stock){best}: {ours.per_second / stock.per_second:.2f}x")
-        print(
-            f"checked: stock autograded {args.n} notebooks (every cell ran), {args.n} gradebook submissions "
-            f"at 100/100; autograder wrote {args.n} results.json at 100/100"
-        )
+        best = {name: min(timings[name], key=lambda t: t.wall_seconds) for name in runners}
+        of_each = " (best of each)" if args.rounds > 1 else ""
+        print()
+        for other in ("stock", "baseline"):
+            if other in best:
+                ratio = best["autograder"].per_second / best[other].per_second
+                print(f"throughput ratio (autograder / {other}){of_each}: {ratio:.2f}x")
+        checked = [f"autograder wrote {args.n} results.json at 100/100"]
+        if "stock" in best:
+            checked.insert(
+                0,
+                f"stock autograded {args.n} notebooks (every cell ran), {args.n} gradebook "
+                "submissions at 100/100",
+            )
+        if "baseline" in best:
+            checked.append(f"the baseline wrote {args.n} results.json at 100/100")
+        print("checked: " + "; ".join(checked))
         for note in notes:
             print(note)
         if args.keep:

@@ -14,6 +14,15 @@ loops = example_functions(assignment("conv_step_by_step"), "course_loops")
 TOLERANCE = 1e-10
 
 
+def conv_inputs(rng, A_shape, f, n_C, stride, pad):
+    """A_prev of A_shape, n_C random filters of f×f and their biases (drawn in this order), and the
+    hyperparameters."""
+    A_prev = rng.standard_normal(A_shape)
+    W = rng.standard_normal((f, f, A_shape[3], n_C))
+    b = rng.standard_normal((1, 1, 1, n_C))
+    return A_prev, W, b, {"stride": stride, "pad": pad}
+
+
 @st.composite
 def conv_problems(draw):
     f = draw(st.integers(1, 4))
@@ -24,10 +33,7 @@ def conv_problems(draw):
     n_W = draw(st.integers(max(1, f - 2 * pad), 9))
     m, n_C_prev, n_C = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    A_prev = rng.standard_normal((m, n_H, n_W, n_C_prev))
-    W = rng.standard_normal((f, f, n_C_prev, n_C))
-    b = rng.standard_normal((1, 1, 1, n_C))
-    return A_prev, W, b, {"stride": stride, "pad": pad}, rng
+    return *conv_inputs(rng, (m, n_H, n_W, n_C_prev), f, n_C, stride, pad), rng
 
 
 @st.composite
@@ -83,8 +89,7 @@ BLOCKED_POOLS = [((3, 64, 66, 20), 2), ((5, 30, 30, 30), 2), ((5, 31, 29, 30), 2
 def test_conv_in_several_blocks_agrees_with_loops(conv_reference):
     rng = np.random.default_rng(11)
     for shape, f, stride, pad in BLOCKED_CONVS:
-        A_prev, W = rng.standard_normal(shape), rng.standard_normal((f, f, shape[3], 3))
-        b, hparameters = rng.standard_normal((1, 1, 1, 3)), {"stride": stride, "pad": pad}
+        A_prev, W, b, hparameters = conv_inputs(rng, shape, f, 3, stride, pad)
         Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
         assert_close(Z, loops.conv_forward(A_prev, W, b, hparameters)[0])
         dZ = rng.standard_normal(Z.shape)
@@ -107,13 +112,7 @@ def test_pool_in_several_blocks_agrees_with_loops_ties_included(conv_reference):
 
 
 def test_reference_keeps_its_inputs_and_cache_contract(conv_reference):
-    rng = np.random.default_rng(7)
-    A_prev, W, b = (
-        rng.standard_normal((2, 5, 6, 3)),
-        rng.standard_normal((3, 3, 3, 4)),
-        rng.standard_normal((1, 1, 1, 4)),
-    )
-    hparameters = {"stride": 2, "pad": 1}
+    A_prev, W, b, hparameters = conv_inputs(np.random.default_rng(7), (2, 5, 6, 3), 3, 4, stride=2, pad=1)
     copies = [A_prev.copy(), W.copy(), b.copy()]
     Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
     assert isinstance(cache, tuple) and cache[0] is A_prev and cache[1] is W and cache[3] == hparameters
@@ -124,12 +123,7 @@ def test_reference_keeps_its_inputs_and_cache_contract(conv_reference):
 
 def test_conv_backward_matches_numeric_gradient(conv_reference):
     rng = np.random.default_rng(3)
-    A_prev, W, b = (
-        rng.standard_normal((2, 5, 4, 2)),
-        rng.standard_normal((3, 3, 2, 3)),
-        rng.standard_normal((1, 1, 1, 3)),
-    )
-    hparameters = {"stride": 2, "pad": 1}
+    A_prev, W, b, hparameters = conv_inputs(rng, (2, 5, 4, 2), 3, 3, stride=2, pad=1)
     Z, cache = conv_reference.conv_forward(A_prev, W, b, hparameters)
     dZ = rng.standard_normal(Z.shape)
     dA_prev, dW, db = conv_reference.conv_backward(dZ, cache)

@@ -47,6 +47,11 @@ def sequences(draw, max_T=5):
     return kind, inputs, rng
 
 
+def sequence_functions(reference, kind):
+    """The forward and backward functions of a sequence of `kind` ("rnn" or "lstm")."""
+    return getattr(reference, f"{kind}_forward"), getattr(reference, f"{kind}_backward")
+
+
 def copies(tree):
     """A deep copy of a tree of tuples and arrays."""
     if isinstance(tree, tuple):
@@ -71,8 +76,7 @@ def assert_same_tree(actual, expected):
 @given(sequences())
 def test_sequence_backward_matches_numeric_gradients(rnn_reference, problem):
     kind, inputs, rng = problem
-    forward = getattr(rnn_reference, f"{kind}_forward")
-    backward = getattr(rnn_reference, f"{kind}_backward")
+    forward, backward = sequence_functions(rnn_reference, kind)
     h, cache = forward(*inputs)
     dh = rng.standard_normal(h.shape)
     gradients = backward(dh, cache)
@@ -149,8 +153,7 @@ def test_lstm_gradient_flows_through_the_cell_state(rnn_reference):
 @given(sequences())
 def test_nothing_is_mutated_and_backward_is_repeatable(rnn_reference, problem):
     kind, inputs, rng = problem
-    forward = getattr(rnn_reference, f"{kind}_forward")
-    backward = getattr(rnn_reference, f"{kind}_backward")
+    forward, backward = sequence_functions(rnn_reference, kind)
     saved_inputs = copies(inputs)
     h, cache = forward(*inputs)
     assert_same_tree(inputs, saved_inputs)
@@ -228,7 +231,7 @@ def test_sequence_functions_call_the_step_functions(rnn_reference, kind):
         rng.standard_normal((H, gates * H)),
         rng.standard_normal(gates * H),
     )
-    forward, backward = getattr(rnn_reference, f"{kind}_forward"), getattr(rnn_reference, f"{kind}_backward")
+    forward, backward = sequence_functions(rnn_reference, kind)
     namespace = forward.__globals__
     calls = []
     for name in (f"{kind}_step_forward", f"{kind}_step_backward"):
@@ -353,7 +356,8 @@ def loop_backward(kind, dh, x, Wx, Wh, h, saved):
 def test_reference_agrees_with_a_loop_over_examples(rnn_reference, problem):
     kind, inputs, rng = problem
     x, h0, Wx, Wh, b = inputs
-    h, cache = getattr(rnn_reference, f"{kind}_forward")(*inputs)
+    forward, backward = sequence_functions(rnn_reference, kind)
+    h, cache = forward(*inputs)
     expected_h, saved = loop_forward(kind, *inputs)
     np.testing.assert_allclose(h, expected_h, rtol=0, atol=TOLERANCE)
     for t, step in enumerate(cache):
@@ -362,7 +366,7 @@ def test_reference_agrees_with_a_loop_over_examples(rnn_reference, problem):
             for key, value in zip(("prev_c", "i", "f", "o", "g", "c"), step[2:3] + step[5:]):
                 np.testing.assert_allclose(value, saved[key][:, t], rtol=0, atol=TOLERANCE, err_msg=key)
     dh = rng.standard_normal(h.shape)
-    gradients = getattr(rnn_reference, f"{kind}_backward")(dh, cache)
+    gradients = backward(dh, cache)
     for name, actual, expected in zip(
         ["dx", "dh0", "dWx", "dWh", "db"], gradients, loop_backward(kind, dh, x, Wx, Wh, expected_h, saved)
     ):

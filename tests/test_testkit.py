@@ -23,9 +23,11 @@ from autograder.testkit import (
     Scalar,
     Speed,
     Suite,
+    Yardstick,
     best_seconds,
     read_limits,
     speed_verdict,
+    timed,
 )
 
 LIMITS = {"runtime_factor": 10.0, "runtime_repeats": 2, "call_cpu_seconds": 5.0}
@@ -127,8 +129,8 @@ GRADIENT_CHECKS = {
 def make_suite(folder, limits=LIMITS):
     """The toy assignment in `folder`, its expected values written with the reference."""
     speed = Speed(
-        cases={"scale": Case("scale", "x of shape (64, 3)", {"x": TIMED}, [Draw("x"), 2.0], seed=10)},
-        yardstick=lambda: lambda: CLOCK.advance(1.0),
+        cases={"scale": timed("scale", "x of shape (64, 3)", {"x": TIMED}, [Draw("x"), 2.0])},
+        yardstick=Yardstick({}, lambda: CLOCK.advance(1.0)),
         advice="Multiply the whole array at once",
         see="see section 1",
     )
@@ -226,12 +228,27 @@ def test_a_missing_file_of_expected_values_is_named(suite, tmp_path):
 
 
 def test_the_reference_passes_every_test(suite, capsys):
-    for name in FUNCTIONS:
-        suite.test(name, getattr(REFERENCE, name), REFERENCE.step if name == "step_backward" else None)
+    tests = suite.tests()
+    assert list(tests) == [f"{name}_test" for name in FUNCTIONS]
+    for name, function in FUNCTIONS.items():
+        forward = [getattr(REFERENCE, function.forward)] if function.forward else []
+        tests[f"{name}_test"](getattr(REFERENCE, name), *forward)
     out = capsys.readouterr().out
     assert "All tests passed. (scale: 1 case)" in out
     assert "(step_backward: 1 case and a gradient check)" in out
     assert "scale is fast enough: about 1.0× the reference's time (limit 10×)" in out
+
+
+def test_each_function_has_a_test_named_after_it_that_takes_its_forward_pass_if_it_names_one(suite):
+    tests = suite.tests()
+    assert tests["scale_test"].__name__ == "scale_test"
+    assert tests["step_backward_test"].__doc__ == (
+        "The public tests of step_backward, as in step_backward_test(step_backward, step)."
+    )
+    with pytest.raises(TypeError):
+        tests["scale_test"](scale, scale)
+    with pytest.raises(PublicTestFailure, match="step_backward_test needs your step as second argument"):
+        tests["step_backward_test"](step_backward)
 
 
 def test_a_wrong_shape_is_reported_with_the_advice_and_the_hint(suite):
@@ -464,6 +481,22 @@ def test_the_speed_check_times_against_the_reference_and_the_limit(suite, capsys
         suite.test("scale", taking(seconds, calls))
         assert said in capsys.readouterr().out
     assert len(calls) == runs  # the grader's runtime_repeats + 1 runs, or one when hopeless
+
+
+def test_the_yardstick_draws_its_arrays_from_seed_0_in_order_and_repeats_its_work():
+    seen = []
+    yardstick = Yardstick({"a": (2, 3), "b": Normal((4,), 2.0)}, lambda a, b: seen.append((a, b)), repeats=3)
+    workload = yardstick.workload()
+    assert seen == []
+    workload()
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), 2.0 * rng.standard_normal(4)
+    assert len(seen) == 3 and all(np.array_equal(x, a) and np.array_equal(y, b) for x, y in seen)
+
+
+def test_a_timed_call_draws_its_inputs_from_the_timed_seed():
+    case = timed("scale", "x of shape (64, 3)", {"x": TIMED}, [Draw("x"), 2.0], {"k": 1})
+    assert case == Case("scale", "x of shape (64, 3)", {"x": TIMED}, [Draw("x"), 2.0], {"k": 1}, seed=2024)
 
 
 def test_best_seconds_repeats_as_the_grader_does_and_confirms_a_short_hopeless_run():

@@ -8,12 +8,14 @@ T > 1 (the gradient must flow through time, through both h and c for the LSTM), 
 case has weights large enough to saturate tanh and the gates.
 
 The RNN and the LSTM take the same tests: each check below is written once and told which layer
-it checks (`RNN` or `LSTM`), and each test module names its layer.
+it checks (`RNN` or `LSTM`), and each test module covers one stage (a step forward, say) of both,
+its tests parametrized over the layer (`layers`).
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
 from autograder import checks
 from autograder.checks import (
@@ -81,6 +83,25 @@ LSTM = Layer(
     step_gradients=("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"),
 )
 SEQUENCE_GRADIENTS = ("dx", "dh0", "dWx", "dWh", "db")  # what rnn_backward and lstm_backward return
+
+
+def layers(stage: str, rnn_points: float, lstm_points: float, cases: list | dict | None = None):
+    """Parametrize a test over the layers (argument `layer`): it runs for the RNN's and the LSTM's
+    function of `stage` ("backward": rnn_backward and lstm_backward), worth these points each.
+    Each parameter carries its function's graded and points marks, and the function's name as its
+    id, which the test's name leaves out (it starts with the function's name), so a test reads
+    `rnn_backward: gradients [N3-T4-D5-H6]`. With `cases` (a list for both layers, or a list per
+    layer), the test also runs for each case of the layer (argument `case`)."""
+    params = []
+    for layer, points in ((RNN, rnn_points), (LSTM, lstm_points)):
+        function = getattr(layer, stage)
+        marks = [pytest.mark.graded(function), pytest.mark.points(points)]
+        if cases is None:
+            params.append(pytest.param(layer, marks=marks, id=function))
+        else:
+            for case in cases[layer] if isinstance(cases, dict) else cases:
+                params.append(pytest.param(layer, case, marks=marks, id=f"{function}-{case.id}"))
+    return pytest.mark.parametrize("layer" if cases is None else "layer, case", params)
 
 
 # ---------------------------------------------------------------- the cases

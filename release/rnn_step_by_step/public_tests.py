@@ -1,7 +1,9 @@
 """Public tests for "Recurrent networks, step by step".
 
-Each exercise of the notebook ends with a cell such as ``rnn_forward_test(rnn_forward)``.
-A test runs your function on
+This file lists the cases of each exercise (``CASES``); ``testkit.py``, next to it, runs them (its
+docstring says what a test checks, in order, and what it says when something is wrong). Each
+exercise of the notebook ends with a cell such as ``rnn_forward_test(rnn_forward)``, which runs
+your function on
 
 * the course's published example (the numbers you may know from the classic cs231n
   assignment, built with ``np.linspace``), and
@@ -12,15 +14,6 @@ The backward tests also take your forward function, as in
 ``rnn_step_backward_test(rnn_step_backward, rnn_step_forward)``: they compare your gradients
 with numeric gradients of your own forward pass (centred differences), and check that calling
 the backward pass leaves its cache untouched (calling it twice must give the same answer).
-
-This file lists the cases (``CASES``): how their inputs are made from a random seed, and the
-numbers the classic course published. The expected outputs are read from ``public_tests.h5``,
-which the instructors computed with their own solution; ``testkit.py`` runs the checks (read its
-docstring to see them in order) and ``limits.json`` holds the grader's time limit.
-
-When something is wrong, the test stops at the first problem and raises ``PublicTestFailure``
-with one sentence saying which case failed and what to look at. Passing these tests is a good
-sign, not a guarantee: the grader runs more cases (and times your code).
 """
 
 import numpy as np
@@ -38,21 +31,10 @@ from testkit import (
     Published,
     Speed,
     Suite,
+    Yardstick,
     rel_error,
+    timed,
 )
-
-__all__ = [
-    "PublicTestFailure",
-    "rnn_step_forward_test",
-    "rnn_step_backward_test",
-    "rnn_forward_test",
-    "rnn_backward_test",
-    "lstm_step_forward_test",
-    "lstm_step_backward_test",
-    "lstm_forward_test",
-    "lstm_backward_test",
-    "rel_error",
-]
 
 # --------------------------------------------------------------------------------------
 # What each function takes and returns
@@ -315,23 +297,14 @@ def _timed(layer, backward=False):
     draw = {"x": (N, T, D), "h0": (N, H), **_weights(D, H, gates=4 if layer == "lstm" else 1)}
     inputs = [Draw(name) for name in draw]
     if not backward:
-        return Case(f"{layer}_forward", SPEED_SIZE, draw, inputs, seed=2024)
+        return timed(f"{layer}_forward", SPEED_SIZE, draw, inputs)
     draw["dh"] = (N, T, H)
-    return Case(
-        f"{layer}_backward", SPEED_SIZE, draw, [Draw("dh"), Call(f"{layer}_forward", inputs)], seed=2024
-    )
+    return timed(f"{layer}_backward", SPEED_SIZE, draw, [Draw("dh"), Call(f"{layer}_forward", inputs)])
 
 
-def _yardstick():
-    """A fixed numpy workload like an RNN's: many small matrix products and tanh."""
-    rng = np.random.default_rng(0)
-    x, w = rng.standard_normal((256, 24)), rng.standard_normal((24, 64))
-
-    def workload():
-        for _ in range(50):
-            np.tanh(x @ w)
-
-    return workload
+def _rnn_like(x, w):
+    """The yardstick's work: like an RNN's, a small matrix product and tanh."""
+    np.tanh(x @ w)
 
 
 SPEED = Speed(
@@ -341,7 +314,7 @@ SPEED = Speed(
         "lstm_forward": _timed("lstm"),
         "lstm_backward": _timed("lstm", backward=True),
     },
-    yardstick=_yardstick,
+    yardstick=Yardstick({"x": (256, 24), "w": (24, 64)}, _rnn_like, repeats=50),
     advice="Loop over the time steps only and process the whole minibatch at each step: no loop over the "
     "examples or the hidden units",
     see="see section 3",
@@ -358,38 +331,9 @@ SUITE = Suite(
     speed=SPEED,
 )
 
-# --------------------------------------------------------------------------------------
-# One test per exercise; a backward test takes your forward pass too, for its gradient check
-# --------------------------------------------------------------------------------------
+# One test per exercise, named after its function: rnn_step_forward_test(rnn_step_forward), ...; a
+# backward test takes your forward pass too, for its gradient check (testkit.py makes them)
+TESTS = SUITE.tests()
+globals().update(TESTS)
 
-
-def rnn_step_forward_test(target):
-    SUITE.test("rnn_step_forward", target)
-
-
-def rnn_step_backward_test(target, forward=None):
-    SUITE.test("rnn_step_backward", target, forward)
-
-
-def rnn_forward_test(target):
-    SUITE.test("rnn_forward", target)
-
-
-def rnn_backward_test(target, forward=None):
-    SUITE.test("rnn_backward", target, forward)
-
-
-def lstm_step_forward_test(target):
-    SUITE.test("lstm_step_forward", target)
-
-
-def lstm_step_backward_test(target, forward=None):
-    SUITE.test("lstm_step_backward", target, forward)
-
-
-def lstm_forward_test(target):
-    SUITE.test("lstm_forward", target)
-
-
-def lstm_backward_test(target, forward=None):
-    SUITE.test("lstm_backward", target, forward)
+__all__ = ["PublicTestFailure", *TESTS, "rel_error"]

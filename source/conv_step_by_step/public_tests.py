@@ -1,36 +1,30 @@
 """Public tests for "Convolutional networks, step by step".
 
-Each exercise of the notebook ends with a cell such as ``conv_forward_test(conv_forward)``.
-A test runs your function on
+This file lists the cases of each exercise (``CASES``); ``testkit.py``, next to it, runs them (its
+docstring says what a test checks, in order, and what it says when something is wrong). Each
+exercise of the notebook ends with a cell such as ``conv_forward_test(conv_forward)``, which runs
+your function on
 
 * the course's published example (the numbers you may know from the classic assignment), and
 * a few more cases: stride 2 and 3, no padding, non-square inputs, sizes that the stride does
   not divide, both pooling modes.
-
-This file lists the cases (``CASES``): how their inputs are made from a random seed, and the
-numbers the classic course published. The expected outputs are read from ``public_tests.h5``,
-which the instructors computed with their own solution; ``testkit.py`` runs the checks (read its
-docstring to see them in order) and ``limits.json`` holds the grader's time limit.
-
-When something is wrong, the test stops at the first problem and raises ``PublicTestFailure``
-with one sentence saying which case failed and what to look at. Passing these tests is a good
-sign, not a guarantee: the grader runs more cases (and times your code).
 """
 
 import numpy as np
-from testkit import Cache, Case, Draw, Function, Output, PublicTestFailure, Published, Scalar, Speed, Suite
-
-__all__ = [
-    "PublicTestFailure",
-    "zero_pad_test",
-    "conv_single_step_test",
-    "conv_forward_test",
-    "pool_forward_test",
-    "conv_backward_test",
-    "create_mask_from_window_test",
-    "distribute_value_test",
-    "pool_backward_test",
-]
+from testkit import (
+    Cache,
+    Case,
+    Draw,
+    Function,
+    Output,
+    PublicTestFailure,
+    Published,
+    Scalar,
+    Speed,
+    Suite,
+    Yardstick,
+    timed,
+)
 
 # --------------------------------------------------------------------------------------
 # What each function takes and returns
@@ -80,6 +74,18 @@ SPREAD_HINT = "each of the n_H*n_W elements gets dz / (n_H * n_W)"
 OVERLAP_HINT = "where windows overlap, their gradients add up (+=, not =)"
 
 
+def _zero_pad(description, x, pad, seed, legacy=False, hint="", published=()):
+    """zero_pad on x of that shape."""
+    return Case("zero_pad", description, {"x": x}, [Draw("x"), pad], {}, seed, legacy, hint, published)
+
+
+def _single_step(description, shape, seed, legacy=False, published=()):
+    """conv_single_step on a slice and a filter of that shape, and a bias."""
+    shapes = {"a_slice_prev": shape, "W": shape, "b": (1, 1, 1)}
+    args = [Draw("a_slice_prev"), Draw("W"), Draw("b")]
+    return Case("conv_single_step", description, shapes, args, {}, seed, legacy, STEP_HINT, published)
+
+
 def _conv(description, A_prev, f, n_C, stride, pad, seed, legacy=False, hint=STRIDE_HINT, published=()):
     """conv_forward on A_prev of shape (m, n_H, n_W, n_C_prev) and n_C filters of f×f."""
     shapes = {"A_prev": A_prev, "W": (f, f, A_prev[3], n_C), "b": (1, 1, 1, n_C)}
@@ -125,13 +131,8 @@ def _classic_pool(mode):
 # fmt: off
 CASES = {
     # zero_pad ------------------------------------------------------------------------
-    "zero_pad/classic": Case(
-        "zero_pad",
-        "the course's example (seed 1, x of shape 4×3×3×2, pad=3)",
-        {"x": (4, 3, 3, 2)},
-        [Draw("x"), 3],
-        seed=1,
-        legacy=True,
+    "zero_pad/classic": _zero_pad(
+        "the course's example (seed 1, x of shape 4×3×3×2, pad=3)", (4, 3, 3, 2), pad=3, seed=1, legacy=True,
         published=(
             Published("X_pad.shape", (4, 9, 9, 2)),
             Published("X_pad[1, 1]", np.zeros((9, 2)), "a row of padding"),
@@ -142,41 +143,20 @@ CASES = {
             ),
         ),
     ),
-    "zero_pad/pad2_nonsquare": Case(
-        "zero_pad",
-        "pad=2 on a batch of 2 non-square 3×5 images with 3 channels",
-        {"x": (2, 3, 5, 3)},
-        [Draw("x"), 2],
-        seed=101,
+    "zero_pad/pad2_nonsquare": _zero_pad(
+        "pad=2 on a batch of 2 non-square 3×5 images with 3 channels", (2, 3, 5, 3), pad=2, seed=101,
         hint="pad only axes 1 and 2 (height and width), by pad on each side",
     ),
-    "zero_pad/pad0": Case(
-        "zero_pad",
-        "pad=0 (nothing to add) on a 2×4×3×2 batch",
-        {"x": (2, 4, 3, 2)},
-        [Draw("x"), 0],
-        seed=102,
+    "zero_pad/pad0": _zero_pad(
+        "pad=0 (nothing to add) on a 2×4×3×2 batch", (2, 4, 3, 2), pad=0, seed=102,
         hint="with pad=0 the output must equal the input; a slice like [pad:-pad] is empty when pad is 0",
     ),
     # conv_single_step ----------------------------------------------------------------
-    "conv_single_step/classic": Case(
-        "conv_single_step",
-        "the course's example (seed 1, 4×4×3 slice)",
-        {"a_slice_prev": (4, 4, 3), "W": (4, 4, 3), "b": (1, 1, 1)},
-        [Draw("a_slice_prev"), Draw("W"), Draw("b")],
-        seed=1,
-        legacy=True,
-        hint=STEP_HINT,
+    "conv_single_step/classic": _single_step(
+        "the course's example (seed 1, 4×4×3 slice)", (4, 4, 3), seed=1, legacy=True,
         published=(Published("Z", -6.999089450680221),),
     ),
-    "conv_single_step/f3_two_channels": Case(
-        "conv_single_step",
-        "a 3×3×2 slice and filter",
-        {"a_slice_prev": (3, 3, 2), "W": (3, 3, 2), "b": (1, 1, 1)},
-        [Draw("a_slice_prev"), Draw("W"), Draw("b")],
-        seed=201,
-        hint=STEP_HINT,
-    ),
+    "conv_single_step/f3_two_channels": _single_step("a 3×3×2 slice and filter", (3, 3, 2), seed=201),
     # conv_forward ---------------------------------------------------------------------
     "conv_forward/classic": _conv(
         "the course's example (seed 1, stride=2, pad=1, 3×3 filters on 2 inputs of 5×7×4)",
@@ -348,44 +328,32 @@ POOL_SIZE = "16 inputs of 32×32×16, f=2, stride 2"
 POOL_SHAPES = {"dA": (16, 16, 16, 16), "A_prev": (16, 32, 32, 16)}  # pool_forward draws only A_prev
 
 
-def _timed(function, shapes, args, size, mode=None):
-    """A call at the size the grader times; `size` says it in words."""
-    return Case(function, size, shapes, args, {"mode": mode} if mode else {}, seed=2024)
-
-
-def _yardstick():
-    """A fixed numpy workload like a convolution's (a matrix product and a maximum)."""
-    rng = np.random.default_rng(0)
-    a, w, big = rng.standard_normal((4096, 72)), rng.standard_normal((72, 16)), rng.standard_normal(2**20)
-
-    def workload():
-        for _ in range(4):
-            a @ w
-            np.maximum(big[::2], big[1::2])
-
-    return workload
+def _convolution_like(a, w, big):
+    """The yardstick's work: like a convolution's, a matrix product and a maximum."""
+    a @ w
+    np.maximum(big[::2], big[1::2])
 
 
 SPEED = Speed(
     cases={
-        "conv_forward": _timed("conv_forward", CONV_SHAPES, [*CONV_INPUTS], CONV_SIZE),
-        "conv_backward": _timed(
-            "conv_backward", {"dZ": (16, 32, 32, 16), **CONV_SHAPES}, [Draw("dZ"), CONV_INPUTS], CONV_SIZE
+        "conv_forward": timed("conv_forward", CONV_SIZE, CONV_SHAPES, [*CONV_INPUTS]),
+        "conv_backward": timed(
+            "conv_backward", CONV_SIZE, {"dZ": (16, 32, 32, 16), **CONV_SHAPES}, [Draw("dZ"), CONV_INPUTS]
         ),
         **{
-            f"pool_forward/{mode}": _timed(
-                "pool_forward", {"A_prev": POOL_SHAPES["A_prev"]}, [*POOL_INPUTS], POOL_SIZE, mode
+            f"pool_forward/{mode}": timed(
+                "pool_forward", POOL_SIZE, {"A_prev": POOL_SHAPES["A_prev"]}, [*POOL_INPUTS], {"mode": mode}
             )
             for mode in ("max", "average")
         },
         **{
-            f"pool_backward/{mode}": _timed(
-                "pool_backward", POOL_SHAPES, [Draw("dA"), POOL_INPUTS], POOL_SIZE, mode
+            f"pool_backward/{mode}": timed(
+                "pool_backward", POOL_SIZE, POOL_SHAPES, [Draw("dA"), POOL_INPUTS], {"mode": mode}
             )
             for mode in ("max", "average")
         },
     },
-    yardstick=_yardstick,
+    yardstick=Yardstick({"a": (4096, 72), "w": (72, 16), "big": (2**20,)}, _convolution_like, repeats=4),
     advice="Loop over the f×f filter offsets or the output positions, not over every example, position "
     "and channel: see the hints",
     see="see the hints",
@@ -401,38 +369,8 @@ SUITE = Suite(
     speed=SPEED,
 )
 
-# --------------------------------------------------------------------------------------
-# One test per exercise
-# --------------------------------------------------------------------------------------
+# One test per exercise, named after its function: zero_pad_test(zero_pad), ... (testkit.py makes them)
+TESTS = SUITE.tests()
+globals().update(TESTS)
 
-
-def zero_pad_test(target):
-    SUITE.test("zero_pad", target)
-
-
-def conv_single_step_test(target):
-    SUITE.test("conv_single_step", target)
-
-
-def conv_forward_test(target):
-    SUITE.test("conv_forward", target)
-
-
-def pool_forward_test(target):
-    SUITE.test("pool_forward", target)
-
-
-def conv_backward_test(target):
-    SUITE.test("conv_backward", target)
-
-
-def create_mask_from_window_test(target):
-    SUITE.test("create_mask_from_window", target)
-
-
-def distribute_value_test(target):
-    SUITE.test("distribute_value", target)
-
-
-def pool_backward_test(target):
-    SUITE.test("pool_backward", target)
+__all__ = ["PublicTestFailure", *TESTS]

@@ -20,7 +20,12 @@ GOOD = {
         (b'{"cells": {"a": 1}}', "has no list of cells"),
         (b"[]", "has no list of cells"),
         (b"", "not a readable .ipynb"),
+        # the JSON shape limits refuse before parsing
+        (b'{"cells": [' + b"[" * 500 + b"]" * 500 + b"]}", "nested deeper than 64 levels"),
+        (b'{"cells": [' + b",".join([b"0"] * 250_000) + b"]}", "more than 200000 JSON values"),
+        (b'{"cells": [' + b",".join([b'"a"'] * 250_000) + b"]}", "more than 200000 JSON values"),
     ],
+    ids=["not_text", "braces", "integer", "dict", "list", "empty", "deep", "many_values", "many_strings"],
 )
 def test_broken_files(tmp_path, content, reason):
     path = tmp_path / "submission.ipynb"
