@@ -30,39 +30,24 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(COURSE_ROOT, 
 
 # `nbgrader autograde` grades with the sandboxed engine instead of running the notebook in a
 # kernel beside the tests (see autograder/nbgrader_plugin.py); the rest of nbgrader's pipeline
-# (saving grades, late penalties, metadata checks) is unchanged.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties,
-    CheckCellMetadata,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
-
-from autograder.nbgrader_plugin import (  # noqa: E402
-    SandboxedGrading,
-    UntrustedNotebookExporter,
-    guard_student_files,
-)
-
+# (saving grades, late penalties, metadata checks) is unchanged. Classes are named by their import
+# paths: nbgrader imports them when it runs, and `autograder` reads this file without importing
+# nbgrader.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_plugin.SandboxedGrading",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # nbgrader reads each submitted notebook itself (and then its copy in autograded/): through the
 # grader's safe reader, so that a FIFO or a link there is graded as that problem instead of
-# hanging the batch or reading what it points to.
-c.Autograde.exporter_class = UntrustedNotebookExporter
-# nbgrader copies a student's other files following links, and opens timestamp.txt blocking:
-# only plain files are copied, and the timestamp is read through the grader's safe reader.
-guard_student_files()
-
-c.Autograde.autograde_preprocessors = [
-    SandboxedGrading,
-    IgnorePattern,
-    ClearMetadataPreprocessor,
-    LimitOutput,
-    SaveAutoGrades,
-    AssignLatePenalties,
-    CheckCellMetadata,
-]
+# hanging the batch or reading what it points to. Made by autograde before it copies any
+# student's files, it also makes autograde copy only a student's plain files (no link followed)
+# and read timestamp.txt through the safe reader (nbgrader_plugin.guard_student_files).
+c.Autograde.exporter_class = "autograder.nbgrader_plugin.UntrustedNotebookExporter"
 c.SandboxedGrading.results_directory = "grades"  # relative to the course root
 
 # The grader's limits (autograder/settings.py lists every one, with its default). The release

@@ -135,6 +135,10 @@ class UntrustedNotebookExporter(NotebookExporter):
     `stand_in_notebook`: SandboxedGrading reads the submitted file again and grades it as that
     problem, so nothing of what nbgrader was pointed at is read or shown."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        guard_student_files()  # autograde makes its exporter before it copies any student's files
+
     def from_filename(self, filename: str, resources: dict | None = None, **kw):
         path = Path(os.path.abspath(filename))
         resources = ResourcesDict() if resources is None else resources
@@ -261,7 +265,8 @@ def existing_timestamp(self: CourseDirectory, dest_path: str):
 
 def guard_student_files() -> None:
     """Make `nbgrader autograde` copy only a student's plain files and read timestamps safely
-    (called from nbgrader_config.py: nbgrader has no setting for either). The file filter holds
+    (called when autograde makes its exporter, UntrustedNotebookExporter: nbgrader has no setting
+    for either). The file filter holds
     only while autograde copies a student's folder; the instructor's folders are copied as ever."""
     if getattr(Autograde.init_assignment, "guarded", False):
         return
