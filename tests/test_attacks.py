@@ -41,6 +41,7 @@ from autograder.reference import reference_cells
 from autograder.results import SubmissionResult
 from autograder.sandbox import Sandbox, wire
 from autograder.settings import default_policy
+from autograder.spec import read_spec
 from autograder.student import StudentError, StudentFunctions
 from autograder.submission import Submission
 
@@ -125,7 +126,7 @@ class Attack:  # the keys of an [[attack]] table (see tests/attacks/README.md)
 
 @dataclass
 class Suite:
-    full_marks: dict[str, int] = field(default_factory=dict)
+    full_marks: dict[str, float] = field(default_factory=dict)  # the source notebook's points
     controls: list[str] = field(default_factory=list)
     attacks: dict[str, Attack] = field(default_factory=dict)
     direct: dict[str, str] = field(default_factory=dict)
@@ -145,7 +146,6 @@ def _checked(where: str, table: dict, spec: dict[str, tuple[type, bool]]) -> dic
 
 
 FILE_KEYS = {
-    "full_marks": (dict, False),
     "control": (list, False),
     "attack": (list, False),
     "direct": (dict, False),
@@ -164,7 +164,7 @@ ATTACK_KEYS = {
 }
 
 
-def _attack(where: str, table: dict, full_marks: dict[str, int]) -> Attack:
+def _attack(where: str, table: dict, full_marks: dict[str, float]) -> Attack:
     attack = Attack(**_checked(where, table, ATTACK_KEYS))
     known = [*full_marks, NOT_GRADED]
     if attack.function not in known:
@@ -186,8 +186,9 @@ def _attack(where: str, table: dict, full_marks: dict[str, int]) -> Attack:
     return attack
 
 
-def load_suite(folder: Path) -> Suite:
-    """Every control, attack and direct cell of folder/*.toml; AttackFileError on anything amiss."""
+def load_suite(folder: Path, full_marks: dict[str, float]) -> Suite:
+    """Every control, attack and direct cell of folder/*.toml, for the graded functions and points
+    `full_marks`; AttackFileError on anything amiss."""
     files = {}
     for path in sorted(folder.iterdir()):
         if path.name == "README.md":
@@ -198,12 +199,7 @@ def load_suite(folder: Path) -> Suite:
             files[path.name] = _checked(path.name, tomllib.loads(path.read_text()), FILE_KEYS)
         except tomllib.TOMLDecodeError as error:
             raise AttackFileError(f"{path.name}: not valid TOML: {error}") from None
-    marks = [name for name, data in files.items() if "full_marks" in data]
-    if len(marks) != 1:
-        raise AttackFileError(f"{folder}: one file must give full_marks, not {len(marks)}: {marks}")
-    suite = Suite(files[marks[0]]["full_marks"])
-    if not all(type(points) is int for points in suite.full_marks.values()):
-        raise AttackFileError(f"{marks[0]}: full_marks must be whole numbers of points")
+    suite = Suite(dict(full_marks))
     seen: dict[str, str] = {}
     for name, data in files.items():
         for cell in data.get("direct", {}).values():
@@ -226,7 +222,7 @@ def load_suite(folder: Path) -> Suite:
     return suite
 
 
-SUITE = load_suite(ATTACK_FILES)
+SUITE = load_suite(ATTACK_FILES, {name: f.points for name, f in read_spec(CONV).functions.items()})
 FULL, ATTACKS, CONTROLS = SUITE.full_marks, SUITE.attacks, sorted(SUITE.controls)
 STUDENTS = sorted([*ATTACKS, *CONTROLS])
 
@@ -484,7 +480,7 @@ def zero_pad(X, pad):
 def test_a_well_formed_attack_file_loads(tmp_path):
     (tmp_path / "00_controls.toml").write_bytes((ATTACK_FILES / "00_controls.toml").read_bytes())
     (tmp_path / "98_example.toml").write_text(WELL_FORMED)
-    suite = load_suite(tmp_path)
+    suite = load_suite(tmp_path, FULL)
     cell = '# GRADED FUNCTION: zero_pad\ndef zero_pad(X, pad):\n    return "@MARKER@"\n'
     assert suite.attacks == {"98_example": Attack("98_example", "zero_pad", cell, 1, ["raised", "crashed"])}
     assert suite.controls == CONTROLS and suite.full_marks == FULL
@@ -517,11 +513,11 @@ def test_a_malformed_attack_file_is_rejected_with_a_clear_error(tmp_path, old, n
     (tmp_path / "00_controls.toml").write_bytes((ATTACK_FILES / "00_controls.toml").read_bytes())
     (tmp_path / "98_example.toml").write_text(WELL_FORMED.replace(old, new))
     with pytest.raises(AttackFileError, match=re.escape(says)):
-        load_suite(tmp_path)
+        load_suite(tmp_path, FULL)
 
 
 def test_a_file_that_is_not_toml_is_rejected(tmp_path):
     (tmp_path / "00_controls.toml").write_bytes((ATTACK_FILES / "00_controls.toml").read_bytes())
     (tmp_path / "98_example.tml").write_text(WELL_FORMED)
     with pytest.raises(AttackFileError, match=r"98_example\.tml: not a \.toml file"):
-        load_suite(tmp_path)
+        load_suite(tmp_path, FULL)
