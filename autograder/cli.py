@@ -68,12 +68,12 @@ def cmd_new(course: Course, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_release(course: Course, args: argparse.Namespace) -> int:
+def cmd_release(course: Course, args: argparse.Namespace, gradebook: Path | None = None) -> int:
     from autograder.release import generate_release
 
     settings = course.settings()
     for assignment in assignments_of(course, args.assignments):
-        folder = generate_release(assignment, settings)
+        folder = generate_release(assignment, settings, gradebook)
         console.print(f"[green]released[/] {assignment.name} -> {shown(folder.relative_to(course.root))}")
     return 0
 
@@ -179,9 +179,15 @@ def print_grade_table(results, order: list[str], title: str = "grades") -> None:
 
 def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     """Release every assignment, then check it: the source notebook runs with every public test
-    passing, and the bundled examples, graded in a scratch folder, score what they state."""
+    passing, and the bundled examples, graded in a scratch folder, score what they state. The
+    course's gradebook, submitted/, autograded/ and feedback/ are left as they are (the release's
+    gradebook entries go to a scratch gradebook)."""
+    import tempfile
+
     args.assignments = []
-    return cmd_release(course, args) | cmd_check(course, args)
+    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as scratch:
+        released = cmd_release(course, args, gradebook=Path(scratch) / "gradebook.db")
+    return released | cmd_check(course, args)
 
 
 def build_parser() -> argparse.ArgumentParser:

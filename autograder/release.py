@@ -32,10 +32,13 @@ def ship_kit(folder: Path, settings: Autograder) -> None:
     (folder / "limits.json").write_text(limits_text(settings))
 
 
-def generate_release(assignment: Assignment, settings: Autograder) -> Path:
-    """Run `nbgrader generate_assignment` for the course at assignment.root; returns the release folder."""
+def generate_release(assignment: Assignment, settings: Autograder, gradebook: Path | None = None) -> Path:
+    """Run `nbgrader generate_assignment` for the course at assignment.root; returns the release
+    folder. nbgrader records the assignment in the course's gradebook, or in `gradebook` (a scratch
+    one, for a release that must leave the course's gradebook as it is)."""
     ship_kit(assignment.source_dir, settings)
     root = assignment.root
+    gradebook = gradebook or root / "gradebook.db"
     command = [
         sys.executable,
         "-m",
@@ -44,7 +47,7 @@ def generate_release(assignment: Assignment, settings: Autograder) -> Path:
         assignment.name,
         "--force",
         f"--CourseDirectory.root={root}",
-        f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}",
+        f"--CourseDirectory.db_url=sqlite:///{gradebook}",
     ]
     completed = subprocess.run(command, cwd=root, capture_output=True, text=True, env=nbgrader_environment())
     if completed.returncode != 0:
