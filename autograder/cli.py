@@ -1,4 +1,4 @@
-"""Command line: `autograder [--course DIR] new|release|check|grade|demo ...`.
+"""Command line: `autograder [--course DIR] new|release|check|grade|gradescope|demo ...`.
 
 The course is the folder holding nbgrader_config.py: the working directory (or the nearest folder
 above it), or `--course DIR`. Its settings are the `c.Autograder` section of that file; a flag such
@@ -131,6 +131,22 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradescope(course: Course, args: argparse.Namespace) -> int:
+    """OUT/autograder.zip: the assignment as a Gradescope autograder (see autograder.gradescope)."""
+    from autograder.gradescope import build_bundle
+
+    assignment = course.assignment(args.assignment)
+    out = args.out or course.root / "gradescope" / assignment.name
+    if out.exists() and not out.is_dir():
+        console.print(f"[red]--out {shown(out)} is a file, not a folder: pass a folder for the bundle")
+        return 2
+    path = build_bundle(course, assignment, out)
+    console.print(
+        f"[green]wrote[/] {shown(path)}: upload it as the autograder of a Gradescope programming assignment"
+    )
+    return 0
+
+
 class progress_bar:
     """A rich progress bar fed by the batch's callbacks: `with progress_bar(name) as (on_start,
     on_result):`."""
@@ -225,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of this machine's cores; needs the [dask] extra",
     )
     grade.set_defaults(run=cmd_grade)
+
+    gradescope = commands.add_parser(
+        "gradescope", help="write autograder.zip: the assignment as a Gradescope autograder"
+    )
+    gradescope.add_argument("assignment")
+    gradescope.add_argument(
+        "--out", type=Path, help="where autograder.zip goes (default: gradescope/<assignment>)"
+    )
+    gradescope.set_defaults(run=cmd_gradescope)
 
     demo = commands.add_parser("demo", help="release and check every assignment")
     demo.set_defaults(run=cmd_demo)

@@ -89,9 +89,12 @@ def grade_submission(
     submission = None
     if not problem:
         try:
-            submission = load_submission(student_id, notebook)
+            submission = load_submission(student_id, notebook, context.functions)
             if not submission.cells:
-                problem = "the notebook has no cells starting with '# GRADED FUNCTION:'"
+                problem = (
+                    "the notebook defines none of the graded functions (no cell starting with "
+                    "'# GRADED FUNCTION:', no top-level def of one)"
+                )
         except NotebookError as error:
             problem = str(error)
     # A submission with a problem fails every test with it: no student code runs.
@@ -116,6 +119,7 @@ def grade_submission(
         time.perf_counter() - started,
         problem,
         digest=submission.digest if submission else "",
+        notes=submission.notes if submission else {},
     )
 
 

@@ -17,10 +17,24 @@ refuses: its graded cells then score zero with the reason in the feedback, and t
 When `autograder grade` graded the same submission with the same hidden tests, source notebook
 and settings (the same grade key, autograder.fingerprint), its result is reused.
 
-Feedback is plain text in a stream output, which nbconvert's HTML exporter escapes (ansi2html
-runs markupsafe.escape before it turns ANSI colours into spans); control characters, ANSI escapes
-included, are written as visible escapes first, so no student text is markup or styling. Markdown
-cells the student wrote are the other student text nbconvert renders: they are shown as text.
+Each hidden-tests cell of the autograded notebook, which `nbgrader generate_feedback` renders,
+holds only what the student should read: its source, the instructor's prose and hidden-tests
+region, becomes one comment naming the function and its score (`# conv_forward: 18 / 20 points`),
+its first output is the function's test lines, and its last the score nbgrader records. The
+feedback template (nbgrader's feedback.html.j2) calls every test cell "Test cell" in its table of
+contents and "Grade cell: <grade id>" above the cell, and shows stream outputs in a `<pre>` that
+does not wrap; the score's output carries a style sheet (text/html, with no student text in it:
+plain grade ids and function names only) that names the function's test cells after it (`zero_pad`,
+`zero_pad: hidden tests`, `zero_pad: public test`) and wraps stream outputs, so that a long message
+is not cut behind a scroll bar. Nothing of nbgrader's is patched or configured for this, so a
+course's own feedback template and settings still apply (a course that sets
+`HTMLExporter.sanitize_html` gets the style sheet shown as text, and the template's names).
+
+The test lines are plain text in a stream output, which nbconvert's HTML exporter escapes
+(ansi2html runs markupsafe.escape before it turns ANSI colours into spans); control characters,
+ANSI escapes included, are written as visible escapes first, so no student text is markup or
+styling. Markdown cells the student wrote are the other student text nbconvert renders: they are
+shown as text.
 """
 
 from __future__ import annotations
@@ -191,12 +205,16 @@ def neutralize_student_markdown(nb: nbformat.NotebookNode, trusted: set[str]) ->
 def withhold_student_cells(nb: nbformat.NotebookNode, problem: str) -> None:
     """Blank every cell the student could change: nbgrader read the notebook through whatever the
     submitted path is (a link to another student's notebook, say), and what it read must not
-    reach this student's feedback. Locked cells are the instructor's, restored by nbgrader."""
+    reach this student's feedback. Locked cells are the instructor's, restored by nbgrader. The
+    first blanked markdown cell says why, the others only that they are not shown."""
     note = f"Not shown: {visible(problem)}"
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("locked"):
             continue
-        cell.source = note if cell.cell_type == "markdown" else ""
+        if cell.cell_type == "markdown":
+            cell.source, note = note, "Not shown."
+        else:
+            cell.source = ""
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -204,8 +222,10 @@ def withhold_student_cells(nb: nbformat.NotebookNode, problem: str) -> None:
 
 
 def write_feedback_cells(nb: nbformat.NotebookNode, result: SubmissionResult) -> None:
-    """Each hidden-tests cell shows its function's test lines and outputs its score, as plain
-    text with every control character written as an escape."""
+    """Each hidden-tests cell: a heading comment with its function's score, the function's test
+    lines (and its note, if any) as plain text with every control character written as an escape,
+    and the score."""
+    named = _cell_names(nb)
     for cell in nb.cells:
         grade_id = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
         if cell.cell_type != "code" or not grade_id.endswith(HIDDEN_TESTS_SUFFIX):
@@ -214,17 +234,91 @@ def write_feedback_cells(nb: nbformat.NotebookNode, result: SubmissionResult) ->
         tests = [test for test in result.tests if test.function == function]
         lines = [
             f"{'PASS' if test.score == test.max_score else 'FAIL'} {visible(test.name)} "
-            f"({test.score:g}/{test.max_score:g}){': ' + visible(test.output) if test.output else ''}"
+            f"({test.score:g}/{test.max_score:g}){': ' + visible(output) if output else ''}"
             for test in tests
+            for output in [result.test_output(test)]
         ]
         if result.problem:
             lines.insert(0, f"Problem with this submission: {visible(result.problem)}")
+        if result.notes.get(function):  # how the function's code was found, when not by its marker
+            lines.append(visible(result.notes[function]))
         score = sum(test.score for test in tests)
+        points = _points(cell, sum(test.max_score for test in tests))
+        cell.source = f"# {visible(function)}: {score:g} / {points:g} points"
         cell.outputs = [
             nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n"),
-            nbformat.v4.new_output("execute_result", data={"text/plain": f"{score:g}"}, execution_count=1),
+            nbformat.v4.new_output(
+                "execute_result",
+                data={"text/plain": f"{score:g}", "text/html": _score_html(named.get(function, {}), score)},
+                execution_count=1,
+            ),
         ]
         cell.execution_count = 1
+
+
+# The feedback page's style for what write_feedback_cells writes: stream outputs wrap (nbgrader's
+# template gives their <pre> no white-space rule, so bootstrap's `overflow: auto` scrolls them).
+WRAP_STREAMS = "div.output_stream pre { white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; }"
+# The template's table of contents links each grade cell as `<a href="#GRADE_ID">Test cell</a>`,
+# and the cell's panel, after `<a name="GRADE_ID">`, is headed "Grade cell: GRADE_ID": the link
+# and heading of a function's hidden-tests cell name the function instead, and those of its other
+# test cells (its public test) say whose they are (the template adds the scores).
+NAMED_CELL = (
+    '#toc a[href="#{grade_id}"], a[name="{grade_id}"] + .panel-heading .nbgrader-label {{ font-size: 0; }}\n'
+    'a[name="{grade_id}"] + .panel-heading .nbgrader-label code {{ display: none; }}\n'
+    '#toc a[href="#{grade_id}"]::after {{ content: "{toc}"; font-size: 14px; }}\n'
+    'a[name="{grade_id}"] + .panel-heading .nbgrader-label::after {{\n'
+    '  content: "{heading}"; font-size: 14px; font-weight: bold;\n}}'
+)
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _cell_names(nb: nbformat.NotebookNode) -> dict[str, dict[str, tuple[str, str]]]:
+    """{function: {grade id: (its name in the table of contents, its heading)}} for every test
+    cell (a grade cell without a solution) of each function whose hidden-tests cell is in `nb`:
+    the hidden-tests cell, and any other whose grade id starts with the function's name. Only plain
+    names are quoted in a style sheet; a cell with any other grade id keeps the template's names."""
+    test_cells = [
+        str(cell.metadata.nbgrader.get("grade_id", ""))
+        for cell in nb.cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+        and not cell.metadata.nbgrader.get("solution")
+    ]
+    test_cells = [grade_id for grade_id in test_cells if PLAIN_NAME.fullmatch(grade_id)]
+    functions = [
+        gid.removesuffix(HIDDEN_TESTS_SUFFIX) for gid in test_cells if gid.endswith(HIDDEN_TESTS_SUFFIX)
+    ]
+    named: dict[str, dict[str, tuple[str, str]]] = {
+        function: {function + HIDDEN_TESTS_SUFFIX: (function, f"{function}: hidden tests")}
+        for function in functions
+    }
+    for grade_id in test_cells:
+        owners = [function for function in functions if grade_id.startswith(function + "_")]
+        if grade_id.endswith(HIDDEN_TESTS_SUFFIX) or not owners:
+            continue
+        owner = max(owners, key=len)
+        label = f"{owner}: {grade_id.removeprefix(owner + '_').replace('_', ' ')}"
+        named[owner][grade_id] = (label, label)
+    return named
+
+
+def _score_html(names: dict[str, tuple[str, str]], score: float) -> str:
+    """The score's output as HTML: the score, and the feedback page's style (WRAP_STREAMS, and
+    NAMED_CELL for each of `names`: {grade id: (name in the table of contents, heading)})."""
+    rules = [WRAP_STREAMS]
+    rules += [
+        NAMED_CELL.format(grade_id=grade_id, toc=toc, heading=heading)
+        for grade_id, (toc, heading) in names.items()
+    ]
+    style = "\n".join(rules)
+    return f"<style>\n{style}\n</style>\n<pre>{score:g}</pre>"
+
+
+def _points(cell: nbformat.NotebookNode, default: float) -> float:
+    try:
+        return float(cell["metadata"]["nbgrader"]["points"])
+    except (KeyError, TypeError, ValueError):
+        return default
 
 
 # nbgrader's converters copy a student's other files (data, notes) next to the notebook with

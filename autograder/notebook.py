@@ -231,7 +231,8 @@ def graded_name(cell: dict) -> str | None:
 
 
 def graded_cells(nb: dict) -> dict[str, str]:
-    """Map each graded function name to the source of its cell (the last one wins, as in Jupyter)."""
+    """Map each graded function name to the source of its cell (the last one wins, as in Jupyter).
+    A submission's function without a graded cell is graded from its def (autograder.submission)."""
     cells: dict[str, str] = {}
     for cell in nb["cells"]:
         name = graded_name(cell)

@@ -1,8 +1,17 @@
 """Grades as data, and the files they are written to: Gradescope's results.json and grades.csv.
 
 Student ids, problems and test outputs carry student-controlled text. Every file written here is
-inert whatever that text is: results.json is valid JSON of printable text, and no cell of
-grades.csv can start a spreadsheet formula (`visible`, `csv_text`).
+inert whatever that text is: results.json is valid JSON of printable text, every text in it is
+marked as plain text for Gradescope (`output_format`, `name_format`: its default for the
+top-level output renders HTML), and no cell of grades.csv can start a spreadsheet formula
+(`visible`, `csv_text`).
+
+results.json follows Gradescope's autograder specification (its "Output format"): the score, the
+execution time, an output for the whole submission (each function's score, and why a submission
+could not be graded: said once there, while its tests say "not graded: see above"), visibility,
+and each test with its name, score, maximum, status, output and tags (the function and the kind
+of test). `max_score` beside the score is not Gradescope's (it takes the assignment's points) and
+is kept for other readers of the file.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from autograder.text import visible
 # CSV injection list, and the full-width forms some locales accept).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 RESERVED_NAMES = {"grades.csv"}  # what write_grades_csv puts next to the student folders
+NOT_GRADED = "not graded: see above"  # a test's output when it failed with the submission's problem
+VISIBLE = "visible"  # Gradescope's visibility of the results and tests: shown to the student at once
 
 
 def csv_text(text: object) -> str:
@@ -38,14 +49,18 @@ class TestResult:
     max_score: float
     output: str = ""
 
-    def gradescope(self) -> dict:
+    def gradescope(self, output: str | None = None) -> dict:
+        """This test in Gradescope's results.json (`output` in place of its own, if given)."""
         return {
             "name": self.name,
+            "name_format": "text",
             "score": self.score,
             "max_score": self.max_score,
-            "output": self.output,
+            "status": "passed" if self.score >= self.max_score else "failed",
+            "output": self.output if output is None else output,
+            "output_format": "text",
             "tags": [self.function, self.kind],
-            "visibility": "visible",
+            "visibility": VISIBLE,
         }
 
 
@@ -58,6 +73,7 @@ class SubmissionResult:
     problem: str = ""  # why a submission could not be graded normally, for the grade table
     digest: str = ""  # of the graded cells and imports (autograder.submission.submission_digest)
     fingerprint: str = ""  # of everything the grade depends on (autograder.fingerprint.grade_key)
+    notes: dict[str, str] = field(default_factory=dict)  # per graded function: how its code was found
 
     @property
     def score(self) -> float:
@@ -74,16 +90,36 @@ class SubmissionResult:
             totals[test.function] = (score + test.score, maximum + test.max_score)
         return totals
 
+    def test_output(self, test: TestResult) -> str:
+        """A test's output as shown below the submission's problem: a test that failed with the
+        problem itself (every test of a notebook that could not be graded) says so in short."""
+        if self.problem and test.output and self.problem.startswith(test.output):
+            return NOT_GRADED
+        return test.output
+
+    def summary(self) -> str:
+        """What the whole submission's results say first: why it could not be graded, if so, then
+        each function's score, in the tests' order, then the notes (a function graded from its `def`)."""
+        lines = [f"Not graded: {self.problem}", ""] if self.problem else []
+        lines += [f"{name}: {score:g}/{maximum:g}" for name, (score, maximum) in self.by_function().items()]
+        lines += ["", *self.notes.values()] if self.notes else []
+        return "\n".join(lines).strip()
+
     def gradescope(self) -> dict:
-        result = {
+        """Gradescope's results.json (its autograder specification, "Output format")."""
+        return {
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
-            "tests": [test.gradescope() for test in self.tests],
+            "output": self.summary(),
+            "output_format": "text",
+            "test_output_format": "text",
+            "test_name_format": "text",
+            "visibility": VISIBLE,
+            "stdout_visibility": "hidden",  # the grader's log, for the instructor
+            "extra_data": {"assignment": self.assignment},
+            "tests": [test.gradescope(self.test_output(test)) for test in self.tests],
         }
-        if self.problem:
-            result["output"] = self.problem
-        return result
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -109,10 +145,15 @@ def write_results_json(result: SubmissionResult, out_dir: Path) -> Path:
         raise ValueError(f"not a student folder name: {visible(name)!r}")
     path = out_dir / name / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_json(result.gradescope(), indent=2), encoding="utf-8")
+    path.write_text(gradescope_json(result), encoding="utf-8")
     grading = {"fingerprint": result.fingerprint, "result": result.to_json()}
     (path.parent / "grading.json").write_text(_json(grading, indent=1), encoding="utf-8")
     return path
+
+
+def gradescope_json(result: SubmissionResult) -> str:
+    """The text of a results.json: strict, ASCII JSON of printable text."""
+    return _json(result.gradescope(), indent=2)
 
 
 def _json(data, indent: int) -> str:

@@ -1,9 +1,11 @@
 """Calling a student's functions: each graded function in its own sandboxed session.
 
-A session holds the student's cell for the function under test and the reference versions of only
-the graded functions it may call (its hidden-tests cell in the source notebook names them), so a
-bug in `zero_pad` costs points only in `zero_pad`, and no session can assemble the function it is
-graded on from the reference of another one.
+A session holds the student's cell for the function under test (or the `def` it is graded from:
+autograder.submission), the imports, helper functions and constants of the notebook that cell uses,
+and the reference versions of only the graded functions it may call (its hidden-tests cell in the
+source notebook names them), so a bug in `zero_pad` costs points only in `zero_pad`, and no session
+can assemble the function it is graded on from the reference of another one. No helper is named
+like a graded function, and helpers run before the references: none replaces one.
 
 Everything that comes back is student-controlled: feedback quotes an exception by its type, the
 line of the student's cell it came from and a short, clipped message, never long text.
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autograder.sandbox import CallResult, Sandbox, SessionLoadError
-from autograder.submission import Submission, imports_for
+from autograder.submission import Helper, Submission, session_prelude
 from autograder.text import clip
 
 # What of a student's exception feedback quotes: enough for "operands could not be broadcast
@@ -35,12 +37,15 @@ def session_cells(
     reference_cells: dict[str, str],
     may_call: tuple[str, ...] = (),
     imports: str = "",
+    helpers: Mapping[str, Helper] | None = None,
 ) -> list[str]:
     """Cells a session executes, in order (after the worker's own `import numpy as np`): the
-    notebook's imports the student's cell uses, the reference of each function the target may
-    call (in notebook order), the student's cell."""
+    notebook's imports, constants and helper functions the student's cell uses (none named like a
+    graded function), the reference of each function the target may call (in notebook order), the
+    student's cell."""
     allowed = [source for name, source in reference_cells.items() if name in may_call and name != target]
-    return [imports_for(student_cell, imports), *allowed, student_cell]
+    graded = {target, *reference_cells}
+    return [session_prelude(student_cell, imports, helpers or {}, graded), *allowed, student_cell]
 
 
 class StudentFunctions:
@@ -117,12 +122,21 @@ class StudentFunctions:
         if name not in self._reference_cells:
             raise StudentError(f"{name} is not a graded function of this assignment")
         if name not in self._submission.cells:
-            raise StudentError(f"no cell starting with '# GRADED FUNCTION: {name}' was found in the notebook")
+            raise StudentError(
+                f"no cell starting with '# GRADED FUNCTION: {name}', and no top-level `def {name}` in a "
+                "code cell, was found in the notebook"
+            )
         session = self._sessions.get(name)
         if session is None:
             may_call = self._may_call.get(name, ())
+            submission = self._submission
             cells = session_cells(
-                name, self._submission.cells[name], self._reference_cells, may_call, self._submission.imports
+                name,
+                submission.cells[name],
+                self._reference_cells,
+                may_call,
+                submission.imports,
+                submission.helpers,
             )
             try:
                 session = self._sandbox.session(cells, target=name, pin=list(may_call))

@@ -122,6 +122,7 @@ class Attack:  # the keys of an [[attack]] table (see tests/attacks/README.md)
     correct_but_slow: bool = False
     edit: str = ""
     other_cells: dict[str, str] = field(default_factory=dict)
+    helper_cells: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +162,7 @@ ATTACK_KEYS = {
     "correct_but_slow": (bool, False),
     "edit": (str, False),
     "other_cells": (dict, False),
+    "helper_cells": (list, False),
 }
 
 
@@ -179,7 +181,9 @@ def _attack(where: str, table: dict, full_marks: dict[str, float]) -> Attack:
     for function, text in attack.other_cells.items():
         if function not in full_marks or function == attack.function or type(text) is not str:
             raise AttackFileError(f"{where}: other_cells: {function!r} is not another graded function's cell")
-    texts = [attack.cell, *attack.other_cells.values()]
+    if not all(type(text) is str for text in attack.helper_cells):
+        raise AttackFileError(f"{where}: helper_cells must list the sources of code cells")
+    texts = [attack.cell, *attack.other_cells.values(), *attack.helper_cells]
     unknown = {found for text in texts for found in re.findall(r"@[A-Z_]+@", text)} - PLACEHOLDERS
     if unknown:
         raise AttackFileError(f"{where}: unknown placeholder {', '.join(sorted(unknown))}")
@@ -253,6 +257,7 @@ def build_submission(submitted: Path, student: str, fill: dict[str, str]) -> Pat
     nb = completed_notebook(CONV, cells)
     if attack.function == NOT_GRADED and attack.cell:  # a cell of its own, after the notebook's imports
         nb.cells.insert(3, nbformat.v4.new_code_cell(filled(attack.cell, NOT_GRADED)))
+    nb.cells[3:3] = [nbformat.v4.new_code_cell(filled(text, attack.function)) for text in attack.helper_cells]
     if attack.edit:
         EDITS[attack.edit](nb, reference)
     target = submitted / student / CONV.name / f"{CONV.name}.ipynb"

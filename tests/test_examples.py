@@ -8,6 +8,7 @@ from helpers import ASSIGNMENTS, assignment, grade_folder
 from autograder.examples import build_examples, example_students, expected_scores
 from autograder.grade import internal_error_row
 from autograder.intake import find_submissions
+from autograder.results import NOT_GRADED
 from autograder.spec import read_spec
 
 CONV = assignment("conv_step_by_step")
@@ -51,17 +52,40 @@ def test_broken_file_gets_a_row_with_the_reason(graded):
 
 @pytest.mark.slow
 def test_results_json_follows_gradescope_schema(graded):
+    """Gradescope's autograder specification, "Output format": every text plain (its default for
+    the top-level output renders HTML), each test with its status and tags."""
     _, out = graded["conv_step_by_step"]
     functions = read_spec(CONV).functions
     data = json.loads((out / "course_loops" / "results.json").read_text())
     assert data["score"] == 80 and data["max_score"] == 100 and data["execution_time"] > 0
+    assert data["output_format"] == data["test_output_format"] == data["test_name_format"] == "text"
+    assert data["visibility"] == "visible" and data["stdout_visibility"] == "hidden"
+    scores = expected_scores(CONV, "course_loops", functions)  # each function's, in notebook order
+    assert data["output"].splitlines() == [
+        f"{name}: {scores[name]:g}/{f.points:g}" for name, f in functions.items()
+    ]
     for test in data["tests"]:
-        assert set(test) >= {"name", "score", "max_score", "output", "tags"}
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "tags", "visibility"}
         assert test["tags"][0] in functions and test["tags"][1] in ("correctness", "runtime")
+        assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
+        assert test["output_format"] == test["name_format"] == "text"
     runtime = [test for test in data["tests"] if test["tags"][1] == "runtime"]
     assert runtime and all(
-        test["score"] == 0 and "slower than the limit" in test["output"] for test in runtime
+        test["score"] == 0 and "slower than the limit" in test["output"] and test["status"] == "failed"
+        for test in runtime
     )
+
+
+@pytest.mark.slow
+def test_results_json_of_a_broken_notebook_says_why_once(graded):
+    results, out = graded["conv_step_by_step"]
+    data = json.loads((out / "broken_file" / "results.json").read_text())
+    reason = results["broken_file"].problem
+    assert data["score"] == 0 and data["output"].startswith(f"Not graded: {reason}\n")
+    assert json.dumps(data).count("not a readable .ipynb") == 1
+    assert len(data["tests"]) == len(read_spec(CONV).hidden_tests)  # every test stays, with its points
+    assert sum(test["max_score"] for test in data["tests"]) == 100
+    assert all(test["output"] == NOT_GRADED and test["score"] == 0 for test in data["tests"])
 
 
 @pytest.mark.slow

@@ -17,8 +17,9 @@ import pytest
 from helpers import COURSE, grade_folder
 
 from autograder.course import Course
-from autograder.examples import build_examples
+from autograder.examples import build_examples, expected_scores
 from autograder.release import nbgrader_environment
+from autograder.spec import read_spec
 
 ASSIGNMENT = "conv_step_by_step"
 STUDENTS = ["broken_file", "course_loops", "flipped_kernel", "reference"]  # broken_file: bad JSON
@@ -129,6 +130,41 @@ def test_generate_feedback_explains_each_lost_point(course):
     report = (course / "feedback" / "flipped_kernel" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "FAIL conv_forward: output [stride2-pad1-nonsquare]" in report
     assert "values differ" in report and "max abs error" in report
+
+
+@pytest.mark.slow
+def test_feedback_heads_each_function_with_its_score_and_shows_no_grader_internals(course):
+    """nbgrader's template calls every grade cell "Test cell" in its table of contents and
+    "Grade cell: <grade id>" above it, and scrolls long lines: each function's cell is named after
+    it, with its score, and its messages wrap."""
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    report = feedback_of(course, "flipped_kernel")
+    assignment = Course.load(course).assignment(ASSIGNMENT)
+    functions = read_spec(assignment).functions
+    scores = expected_scores(assignment, "flipped_kernel", functions)
+    for name, function in functions.items():
+        assert f'#toc a[href="#{name}_hidden_tests"]::after {{ content: "{name}"; ' in report
+        assert f'a[name="{name}_hidden_tests"] + .panel-heading .nbgrader-label::after' in report
+        others = re.findall(rf'<a href="#({name}_\w+)">Test cell</a>', report)  # its public test
+        for grade_id in set(others) - {f"{name}_hidden_tests"}:
+            assert f'#toc a[href="#{grade_id}"]::after {{ content: "{name}: ' in report
+        heading = f"# {name}: {scores[name]:g} / {function.points:g} points"
+        assert f'<span class="c1">{heading}</span>' in report
+    for internal in ["BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "Other graded functions it may call"]:
+        assert internal not in report
+    assert "runs here, in the grader" not in report and "is graded on correctness by tests" not in report
+    assert "div.output_stream pre { white-space: pre-wrap;" in report
+
+
+@pytest.mark.slow
+def test_feedback_of_a_broken_notebook_gives_the_reason_once_per_function(course):
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    report = feedback_of(course, "broken_file")
+    functions = read_spec(Course.load(course).assignment(ASSIGNMENT)).functions
+    assert report.count("Problem with this submission: notebook") == len(functions)
+    # Once in each function's cell, and once where the notebook's text would be.
+    assert report.count("not a readable .ipynb file") == len(functions) + 1
+    assert "Not shown: notebook" in report and "not graded: see above" in report
 
 
 def feedback_of(course, student):

@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from helpers import ASSIGNMENTS, COURSE, assignment
+from nbgrader import utils as nbgrader_utils
 
 from autograder.course import Course
 from autograder.notebook import graded_cells, read_notebook
@@ -66,6 +67,27 @@ def test_release_has_no_solutions_and_no_hidden_tests(name):
         leaked = [line for line in solution_lines if line in stub.splitlines()]
         assert not leaked, f"{function}: solution lines leaked into the release: {leaked}"
     assert not any(p.name == "grader_tests" for p in assignment(name).release_dir.rglob("*"))
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_locked_cells_are_released_as_written(name):
+    """nbgrader's gradebook keeps the checksum of each locked cell as the source notebook has it,
+    and `nbgrader autograde` reports every locked cell of a submission whose checksum differs as
+    changed by the student (and restores it): a locked cell released otherwise, such as one with
+    hidden-test delimiters that generate_assignment strips (jupyter/nbgrader#1961), would be
+    reported for every student. Hidden-tests cells are comments only, released as they are."""
+    source, release = (
+        {
+            cell.metadata.nbgrader.grade_id: cell
+            for cell in read_notebook(path).cells
+            if cell.get("metadata", {}).get("nbgrader") and nbgrader_utils.is_locked(cell)
+        }
+        for path in (assignment(name).source_notebook, assignment(name).release_notebook)
+    )
+    assert source.keys() == release.keys()
+    for grade_id, cell in source.items():
+        assert release[grade_id].source == cell.source, f"{grade_id} is released otherwise than written"
+        assert release[grade_id].metadata.nbgrader.checksum == nbgrader_utils.compute_checksum(cell), grade_id
 
 
 def _solution_lines(source: str) -> list[str]:

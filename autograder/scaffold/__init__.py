@@ -103,18 +103,26 @@ def source_notebook(name: str) -> nbformat.NotebookNode:
             grade_id="relu",
             solution=True,
         ),
+        # A grade cell of 0 points: nbgrader's Validate reports it when it fails, and the
+        # gradebook's total stays the hidden tests' points.
         _cell(
-            "code", "relu_test(relu)", grade=False, grade_id="relu_public_test", solution=False, locked=True
+            "code",
+            "relu_test(relu)",
+            grade=True,
+            grade_id="relu_public_test",
+            solution=False,
+            locked=True,
+            points=0,
         ),
+        # Comments only, released as they are (the hidden tests live in grader_tests/): hidden-test
+        # delimiters here would give the gradebook another checksum than the release's, and
+        # `nbgrader autograde` would report the cell changed for every student.
         _cell(
             "code",
             "# Hidden tests: `relu` is graded on correctness and runtime by tests you do not see "
             "(10 points).\n"
             "# They run your graded cell on its own, on other inputs than the public tests.\n"
-            "# Other graded functions it may call (their reference versions): none.\n"
-            "### BEGIN HIDDEN TESTS\n"
-            f"# grader_tests/{name}/test_relu.py runs here, in the grader's sandbox.\n"
-            "### END HIDDEN TESTS",
+            "# Other graded functions it may call (their reference versions): none.",
             grade=True,
             grade_id="relu_hidden_tests",
             solution=False,
