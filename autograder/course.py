@@ -26,6 +26,20 @@ class CourseError(Exception):
     """The course or one of its assignments is not usable as it is; the message says why."""
 
 
+STUDENT_FOLDERS = ("submitted", "autograded", "feedback")  # nbgrader's folders of students' files
+
+
+def _refuse_students_config(folder: Path) -> None:
+    """A config found below a course's folder of students' files is a student's file: loading it
+    would run it."""
+    for parent in folder.parents:
+        if parent.name in STUDENT_FOLDERS and (parent.parent / CONFIG_FILE).is_file():
+            raise CourseError(
+                f"{folder / CONFIG_FILE} is inside {parent}, a folder of students' files: not loaded. "
+                f"Run this in the course folder {parent.parent}, or pass --course"
+            )
+
+
 @dataclass(frozen=True)
 class Assignment:
     """An assignment's folders, by nbgrader's layout below the course root. A plain value: it is
@@ -73,6 +87,7 @@ class Course:
         start = Path(folder or Path.cwd()).resolve()
         for candidate in (start, *start.parents):
             if (candidate / CONFIG_FILE).is_file():
+                _refuse_students_config(candidate)
                 return cls.load(candidate)
         where = "the working directory" if folder is None else str(start)
         raise CourseError(

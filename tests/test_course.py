@@ -42,3 +42,13 @@ def test_a_setting_out_of_range_or_a_broken_config_is_named(tmp_path):
     write_config(tmp_path, "c.Autograder.runtime_factor = (\n")
     with pytest.raises(CourseError, match="nbgrader_config.py cannot be loaded"):
         Course.load(tmp_path)
+
+
+def test_a_config_in_a_students_folder_is_never_loaded(tmp_path):
+    write_config(tmp_path, "")
+    planted = tmp_path / "submitted" / "mallory" / "a1"
+    planted.mkdir(parents=True)
+    (planted / "nbgrader_config.py").write_text("open('/tmp/pwned', 'w')\n")
+    with pytest.raises(CourseError, match="a folder of students' files: not loaded"):
+        Course.find(planted)
+    assert Course.find(tmp_path / "submitted").root == tmp_path.resolve()  # the course's own is found
