@@ -3,6 +3,7 @@ about a wrong result, the course's limits, and the speed check's verdicts on a f
 
 import dataclasses
 import json
+import traceback
 import types
 
 import numpy as np
@@ -249,6 +250,30 @@ def test_each_function_has_a_test_named_after_it_that_takes_its_forward_pass_if_
         tests["scale_test"](scale, scale)
     with pytest.raises(PublicTestFailure, match="step_backward_test needs your step as second argument"):
         tests["step_backward_test"](step_backward)
+
+
+def test_a_failure_shows_no_frame_of_the_kit_but_the_test_and_keeps_the_students_own(suite):
+    """The notebook shows a failure's frames: the test's entry point only, or, when the student's
+    function raised, the student's frames as the cause (the kit's call frame is hidden)."""
+    tests = suite.tests()
+    with pytest.raises(PublicTestFailure) as wrong:
+        tests["scale_test"](lambda x, k: x * (k + 1))
+    frames = traceback.extract_tb(wrong.value.__traceback__)
+    assert len(frames) == 2 and frames[-1].name == "run"  # this test's call, and the entry point
+
+    def students_code(x, k):
+        return x.reshape(3)
+
+    with pytest.raises(PublicTestFailure) as raised:
+        tests["scale_test"](students_code)
+    cause = raised.value.__cause__
+    assert isinstance(cause, ValueError)
+    cause_frames = list(traceback.walk_tb(cause.__traceback__))
+    assert cause_frames[0][0].f_locals.get("__tracebackhide__") is True  # the kit's call, hidden
+    assert "students_code" in [frame.f_code.co_name for frame, _ in cause_frames]
+    with pytest.raises(PublicTestFailure) as stub:
+        tests["scale_test"](lambda x, k: (_ for _ in ()).throw(NotImplementedError()))
+    assert stub.value.__cause__ is None and len(traceback.extract_tb(stub.value.__traceback__)) == 2
 
 
 def test_a_wrong_shape_is_reported_with_the_advice_and_the_hint(suite):

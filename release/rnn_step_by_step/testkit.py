@@ -684,12 +684,18 @@ class Suite:
         if forward_name:
 
             def run(target, forward=None):
-                self.test(name, target, forward)
+                try:
+                    self.test(name, target, forward)
+                except PublicTestFailure as failure:
+                    raise failure.with_traceback(None) from failure.__cause__  # only the message
 
         else:
 
             def run(target):
-                self.test(name, target)
+                try:
+                    self.test(name, target)
+                except PublicTestFailure as failure:
+                    raise failure.with_traceback(None) from failure.__cause__  # only the message
 
         call = ", ".join(filter(None, (name, forward_name)))
         run.__name__ = run.__qualname__ = f"{name}_test"
@@ -742,7 +748,9 @@ class Suite:
                 self._check_cache(name, spec, value, want, where)
 
     def _call(self, name, target, where, args, kwargs=None):
-        """Call `target`; `where` says on what (for the messages)."""
+        """Call `target`; `where` says on what (for the messages). When it raises, the traceback
+        shows your code's frames, not this one (IPython hides frames marked __tracebackhide__)."""
+        __tracebackhide__ = True
         if not callable(target):
             fail(f"{name}_test expects your function {name}, but got {describe(target)}")
         try:
