@@ -25,6 +25,7 @@ from test_nbgrader_plugin import nbgrader
 from autograder.course import Course
 from autograder.examples import build_examples
 from autograder.notebook import read_notebook
+from autograder.release import ship_kit
 from autograder.scaffold import source_notebook
 from autograder.spec import HIDDEN_TESTS_SUFFIX, graded_functions
 
@@ -85,6 +86,7 @@ def course(tmp_path_factory):
             shutil.copytree(COURSE.root / folder / name, course / folder / name)
     shutil.copy(COURSE.root / "nbgrader_config.py", course)
     for name in ASSIGNMENTS:
+        ship_kit(course / "source" / name, COURSE.settings())  # as `autograder release` does first
         nbgrader(course, "generate_assignment", name, "--force")
         build_examples(Course.load(course).assignment(name), course / "examples_built")
     return course
