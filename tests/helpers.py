@@ -3,11 +3,18 @@ grading a folder of submissions the way `autograder grade` does."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from autograder.batch import grade_all
 from autograder.course import Assignment, Course
 from autograder.local_processes import LocalProcesses
+from autograder.release import nbgrader_environment
 from autograder.results import SubmissionResult
 from autograder.settings import default_policy
 
@@ -80,3 +87,29 @@ def tiny_course(
     submission.parent.mkdir(parents=True)
     nbformat.write(tiny_notebook("# GRADED FUNCTION: double\ndef double(x):\n    return x + x\n"), submission)
     return tiny
+
+
+def nbgrader(
+    folder: Path, *args: str, timeout: float | None = None, env: dict | None = None, ok: bool = True
+):
+    """Run an nbgrader command in `folder` (environment: nbgrader's, with `env` added); it must exit
+    0, or not when ok=False. Past `timeout` seconds it is killed with all its processes.
+    Returns (stdout, stderr)."""
+    command = [sys.executable, "-m", "nbgrader", *args]
+    with subprocess.Popen(
+        command,
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**nbgrader_environment(), **(env or {})},
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            pytest.fail(f"nbgrader {args[0]} did not finish in {timeout} s:\n{stderr[-3000:]}")
+    assert (process.returncode == 0) == ok, stdout + stderr
+    return stdout, stderr

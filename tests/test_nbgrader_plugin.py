@@ -8,17 +8,13 @@ import csv
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 
 import nbformat
 import pytest
-from helpers import COURSE, grade_folder
+from helpers import COURSE, grade_folder, nbgrader
 
 from autograder.course import Course
 from autograder.examples import build_examples, expected_scores
-from autograder.release import nbgrader_environment
 from autograder.spec import read_spec
 
 ASSIGNMENT = "conv_step_by_step"
@@ -48,28 +44,6 @@ def hostile_notebook(reference_notebook, target):
     nb.cells.insert(1, nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN))
     target.parent.mkdir(parents=True)
     nbformat.write(nb, target)
-
-
-def nbgrader(course, *args, timeout=None):
-    """Run an nbgrader command; past `timeout` seconds it is killed with all its processes."""
-    command = [sys.executable, "-m", "nbgrader", *args]
-    with subprocess.Popen(
-        command,
-        cwd=course,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=nbgrader_environment(),
-        start_new_session=True,
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            stdout, stderr = process.communicate()
-            pytest.fail(f"nbgrader {args[0]} did not finish in {timeout} s:\n{stderr[-3000:]}")
-    assert process.returncode == 0, stdout + stderr
-    return stdout, stderr
 
 
 @pytest.fixture(scope="module")

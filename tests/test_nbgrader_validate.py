@@ -19,8 +19,7 @@ import shutil
 
 import nbformat
 import pytest
-from helpers import ASSIGNMENTS, COURSE, assignment
-from test_nbgrader_plugin import nbgrader
+from helpers import ASSIGNMENTS, COURSE, assignment, nbgrader
 
 from autograder.course import Course
 from autograder.examples import build_examples
