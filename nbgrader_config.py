@@ -17,7 +17,8 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.d
 
 # Keep the public test helpers and data files next to the notebooks in the release.
 c.CourseDirectory.include = ["*"]
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# instructor/: an assignment's build scripts (figures, datasets), never released to students.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "instructor"]
 
 # Stubs students receive: a clear error instead of a silent `pass`.
 c.ClearSolutions.code_stub = {

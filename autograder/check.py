@@ -2,6 +2,8 @@
 
 - the source notebook and the hidden tests agree on the functions and their points
   (autograder.spec.read_spec);
+- every figure of instructor/figures.py is embedded in the markdown cell that shows it
+  (autograder.figures);
 - the source notebook runs top to bottom, in a scratch copy with the student test kit, and every
   public test passes;
 - every bundled example, graded with the hidden tests, gets exactly the scores it states (the
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from autograder.course import Assignment, CourseError
 from autograder.examples import build_examples, expected_scores
+from autograder.figures import figure_problems
 from autograder.release import ship_kit
 from autograder.results import SubmissionResult
 from autograder.settings import Autograder
@@ -48,6 +51,7 @@ def check_assignment(
         report.problems.append(str(error))
         return report
     report.order = list(spec.functions)
+    report.problems += figure_problems(assignment)
     report.problems += run_source_notebook(assignment, settings, report)
     report.problems += grade_examples(assignment, spec, settings, report, on_result)
     return report
@@ -59,7 +63,7 @@ def run_source_notebook(assignment: Assignment, settings: Autograder, report: Ch
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(shutil.copytree(assignment.source_dir, Path(scratch) / assignment.name))
-        ship_kit(folder, settings)
+        ship_kit(assignment, settings, folder)
         run = run_notebook(folder / assignment.source_notebook.name, allow_errors=True)
     report.public_tests_passed = run.outputs_text().count("All tests passed")
     return [

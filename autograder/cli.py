@@ -1,4 +1,4 @@
-"""Command line: `autograder [--course DIR] new|release|check|grade|gradescope|demo ...`.
+"""Command line: `autograder [--course DIR] new|figures|release|check|grade|gradescope|demo ...`.
 
 The course is the folder holding nbgrader_config.py: the working directory (or the nearest folder
 above it), or `--course DIR`. Its settings are the `c.Autograder` section of that file; a flag such
@@ -75,6 +75,16 @@ def cmd_release(course: Course, args: argparse.Namespace, gradebook: Path | None
     for assignment in assignments_of(course, args.assignments):
         folder = generate_release(assignment, settings, gradebook)
         console.print(f"[green]released[/] {assignment.name} -> {shown(folder.relative_to(course.root))}")
+    return 0
+
+
+def cmd_figures(course: Course, args: argparse.Namespace) -> int:
+    from autograder.figures import embed_figures
+
+    for assignment in assignments_of(course, args.assignments):
+        changed = embed_figures(assignment)
+        names = ", ".join(changed) if changed else "none changed"
+        console.print(f"[green]figures[/] {assignment.name}: {shown(names)}")
     return 0
 
 
@@ -218,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     new = commands.add_parser("new", help="scaffold a new assignment: notebook, hidden tests, one example")
     new.add_argument("name", help="the assignment's name, a Python identifier (e.g. attention_step_by_step)")
     new.set_defaults(run=cmd_new)
+
+    figures = commands.add_parser(
+        "figures", help="draw instructor/figures.py's figures into the source notebook's markdown cells"
+    )
+    figures.add_argument("assignments", nargs="*", help="default: every assignment")
+    figures.set_defaults(run=cmd_figures)
 
     release = commands.add_parser("release", help="generate release/<assignment> with nbgrader")
     release.add_argument("assignments", nargs="*", help="default: every assignment")

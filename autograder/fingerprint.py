@@ -24,6 +24,7 @@ from pathlib import Path
 from autograder.course import Assignment
 
 PACKAGE = Path(__file__).resolve().parent
+PUBLIC_TESTS = "public_tests.py"
 
 
 def _cache_file(path: Path) -> bool:
@@ -33,8 +34,9 @@ def _cache_file(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class CourseBundle:
-    """The files a worker grades an assignment with: the source notebook and every file of the
-    hidden tests' folder (subfolders included), under their paths in the course."""
+    """The files a worker grades an assignment with: the source notebook, its public_tests.py (the
+    common mistakes the feedback recognises) and every file of the hidden tests' folder (subfolders
+    included), under their paths in the course."""
 
     assignment: str
     files: dict[str, bytes]  # path relative to the course root -> content
@@ -43,7 +45,9 @@ class CourseBundle:
     def of(cls, assignment: Assignment) -> CourseBundle:
         root = assignment.root
         files = {
-            assignment.source_notebook.relative_to(root).as_posix(): assignment.source_notebook.read_bytes()
+            path.relative_to(root).as_posix(): path.read_bytes()
+            for path in (assignment.source_notebook, assignment.source_dir / PUBLIC_TESTS)
+            if path.is_file()
         }
         if assignment.tests_dir.is_dir():
             for path in sorted(assignment.tests_dir.rglob("*")):

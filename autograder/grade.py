@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from autograder.checks import Diagnoses
 from autograder.course import Assignment
-from autograder.fingerprint import fingerprint, grade_key
+from autograder.fingerprint import PUBLIC_TESTS, fingerprint, grade_key
 from autograder.notebook import NotebookError
+from autograder.public_fixtures import load_public_tests
 from autograder.pytest_plugin import GradingPlugin, pytest_args, use_hidden_tests
 from autograder.reference import reference_functions
 from autograder.results import SubmissionResult, TestResult, failed_row
@@ -24,6 +26,14 @@ from autograder.sandbox import Sandbox
 from autograder.spec import read_spec
 from autograder.student import StudentFunctions
 from autograder.submission import load_submission
+
+
+def diagnoses_of(assignment: Assignment, reference) -> Diagnoses:
+    """The common mistakes the assignment's public_tests.py lists (none if it has none)."""
+    if not (assignment.source_dir / PUBLIC_TESTS).is_file():
+        return Diagnoses(reference=reference)
+    suite = load_public_tests(assignment).SUITE
+    return Diagnoses(suite.misconceptions, suite.functions, reference)
 
 
 class GradingContext:
@@ -45,6 +55,7 @@ class GradingContext:
         self.reference_sandbox = Sandbox()
         self.judge = RuntimeJudge(self.policy, self.reference_cells, self.reference_sandbox)
         self.memo: dict = {}  # the hidden tests' `cached` values
+        self.diagnoses = diagnoses_of(assignment, self.reference)
         # Submissions take turns in one sandbox: the zygote wipes what a session leaves behind
         # before the next one starts (the same guard that keeps one function's reference from the
         # session grading it), and restarts whenever that cannot be guaranteed.
@@ -107,7 +118,9 @@ def grade_submission(
         call_cpu_seconds=context.policy.call_cpu_seconds,
         call_timeout=context.policy.call_timeout_seconds,
     )
-    plugin = GradingPlugin(student, context.reference, context.judge, context.memo, context.seed)
+    plugin = GradingPlugin(
+        student, context.reference, context.judge, context.memo, context.seed, context.diagnoses
+    )
     try:
         run_pytest(context.tests_dir, plugin)
     finally:

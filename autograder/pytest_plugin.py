@@ -4,8 +4,9 @@ Hidden tests are ordinary pytest modules. A module names the graded function it 
 `pytestmark = pytest.mark.graded("conv_forward")`; each test carries `@pytest.mark.points(n)`, and
 runtime tests also `@pytest.mark.runtime`. Fixtures: `student` (the submission's functions, run in
 the sandbox), `reference` (the trusted reference, in the grader's process), `runtime` (scores
-the student's time against the reference's, on inputs drawn afresh for each grading process) and
-`cached` (values computed once per grading process).
+the student's time against the reference's, on inputs drawn afresh for each grading process),
+`cached` (values computed once per grading process) and `diagnosis` (what a wrong result shows,
+for the comparisons of autograder.checks).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder.checks import Diagnoses
 from autograder.results import TestResult
 from autograder.runtime import RuntimeJudge, TimedCall
-from autograder.student import StudentFunctions
+from autograder.student import StudentCallError, StudentFunctions
 
 MARKERS = [
     "graded(name): the graded function a test module covers",
@@ -115,9 +117,11 @@ class GradingPlugin:
         judge: RuntimeJudge,
         memo: dict | None = None,
         seed: int = 0,
+        diagnoses: Diagnoses | None = None,
     ):
         self._student = student
         self._reference = reference
+        self._diagnoses = diagnoses or Diagnoses(reference=reference)
         self._judge = judge
         self._memo = {} if memo is None else memo  # outlives the plugin: one per grading process
         self._seed = seed  # of the timed runs' inputs: a secret drawn once per grading process
@@ -132,6 +136,13 @@ class GradingPlugin:
     @pytest.fixture
     def reference(self) -> types.SimpleNamespace:
         return self._reference
+
+    @pytest.fixture
+    def diagnosis(self) -> Diagnoses:
+        """`diagnosis(function, output, *inputs)`: what a wrong `output` of `function` on these
+        inputs shows (a common mistake of public_tests.py, or where it is right), for the
+        `diagnosis=` of expect_array and expect_scalar."""
+        return self._diagnoses
 
     @pytest.fixture
     def cached(self, request: pytest.FixtureRequest) -> Callable[..., Any]:
@@ -182,7 +193,10 @@ class GradingPlugin:
         if report.passed:
             output = dict(item.user_properties).get("output", "")
             return TestResult(test_name(item, function), function, kind, points, points, output)
-        return TestResult(test_name(item, function), function, kind, 0.0, points, feedback(call.excinfo))
+        message = feedback(call.excinfo)
+        if isinstance(call.excinfo.value if call.excinfo else None, StudentCallError):
+            message = with_case(item, message)
+        return TestResult(test_name(item, function), function, kind, 0.0, points, message)
 
 
 def test_name(item: pytest.Item, function: str) -> str:
@@ -194,6 +208,17 @@ def test_name(item: pytest.Item, function: str) -> str:
     callspec = getattr(item, "callspec", None)
     ids = "-".join(part for part in callspec.id.split("-") if part != function) if callspec else ""
     return f"{function}: {words}" + (f" [{ids}]" if ids else "")
+
+
+def with_case(item: pytest.Item, message: str) -> str:
+    """A failure of the student's code, prefixed with the case it ran on (the `describe` of the
+    test's parameter, as a Mismatch message starts), when the test has one."""
+    callspec = getattr(item, "callspec", None)
+    for value in callspec.params.values() if callspec else ():
+        describe = getattr(value, "describe", None)
+        if isinstance(describe, str):
+            return f"{describe}: {message}"
+    return message
 
 
 def feedback(excinfo: pytest.ExceptionInfo | None) -> str:

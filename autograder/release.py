@@ -22,21 +22,27 @@ TESTKIT = Path(__file__).resolve().with_name("testkit.py")
 SHIPPED = ("testkit.py", "limits.json")  # what ship_kit writes into an assignment's folder
 
 
-def limits_text(settings: Autograder) -> str:
-    return json.dumps(settings.limits(), indent=2, sort_keys=True) + "\n"
+def shipped_limits(assignment: Assignment, settings: Autograder) -> dict:
+    """What the public speed check reads: the course's limits, and the points of each function's
+    runtime tests (from the hidden tests, so the two cannot disagree)."""
+    from autograder.spec import read_spec
+
+    return {**settings.limits(), "runtime_points": read_spec(assignment).runtime_points}
 
 
-def ship_kit(folder: Path, settings: Autograder) -> None:
-    """Write the student test kit and the course's limits into an assignment's folder."""
+def ship_kit(assignment: Assignment, settings: Autograder, folder: Path | None = None) -> None:
+    """Write the student test kit and the limits into the assignment's folder (or `folder`)."""
+    folder = Path(folder or assignment.source_dir)
     shutil.copyfile(TESTKIT, folder / "testkit.py")
-    (folder / "limits.json").write_text(limits_text(settings))
+    limits = shipped_limits(assignment, settings)
+    (folder / "limits.json").write_text(json.dumps(limits, indent=2, sort_keys=True) + "\n")
 
 
 def generate_release(assignment: Assignment, settings: Autograder, gradebook: Path | None = None) -> Path:
     """Run `nbgrader generate_assignment` for the course at assignment.root; returns the release
     folder. nbgrader records the assignment in the course's gradebook, or in `gradebook` (a scratch
     one, for a release that must leave the course's gradebook as it is)."""
-    ship_kit(assignment.source_dir, settings)
+    ship_kit(assignment, settings)
     root = assignment.root
     gradebook = gradebook or root / "gradebook.db"
     command = [

@@ -48,6 +48,15 @@ class AssignmentSpec:
     def points(self) -> float:
         return sum(function.points for function in self.functions.values())
 
+    @property
+    def runtime_points(self) -> dict[str, float]:
+        """Function -> the points of its runtime tests, for the functions that have some."""
+        points: dict[str, float] = {}
+        for test in self.hidden_tests:
+            if test.runtime:
+                points[test.function] = points.get(test.function, 0.0) + test.points
+        return points
+
 
 def read_spec(assignment: Assignment) -> AssignmentSpec:
     """The assignment's graded functions and hidden tests, checked to agree; CourseError saying

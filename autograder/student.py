@@ -19,6 +19,7 @@ from typing import Any
 
 from autograder.sandbox import CallResult, Sandbox, SessionLoadError
 from autograder.submission import Helper, Submission, session_prelude
+from autograder.testkit import explain_error
 from autograder.text import clip
 
 # What of a student's exception feedback quotes: enough for "operands could not be broadcast
@@ -29,6 +30,10 @@ TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 class StudentError(AssertionError):
     """The student's code could not produce a result; the message says why, for the student."""
+
+
+class StudentCallError(StudentError):
+    """The student's function raised on the inputs of a test (the feedback names the case)."""
 
 
 def session_cells(
@@ -113,7 +118,8 @@ class StudentFunctions:
             message = describe_failure(name, result, self._call_cpu_seconds)
             if result.status == "timeout":
                 self._hung[name] = f"{message} (on an earlier test; not run again)"
-            raise StudentError(message)
+            unfinished = getattr(result, "error_type", "") == "NotImplementedError"
+            raise (StudentCallError if result.status == "error" and not unfinished else StudentError)(message)
         return result
 
     def _session(self, name: str):
@@ -171,8 +177,12 @@ def describe_failure(name: str, result: CallResult, cpu_seconds: float) -> str:
             f"{name} changed its input in place ({quote_error(result)}); the caller still needs its "
             "inputs (a cache, an upstream gradient): work on a copy, e.g. `dZ = dZ.copy()`"
         )
+    if result.status == "error" and getattr(result, "error_type", "") == "NotImplementedError":
+        return f"{name} is not implemented: replace `raise NotImplementedError()` with your code"
+    kind, message = getattr(result, "error_type", ""), getattr(result, "error_message", "")
+    meaning = explain_error(clip(str(kind), 40), clip(str(message), MESSAGE_CHARS))
     messages = {
-        "error": f"{name} raised {quote_error(result)}",
+        "error": f"{name} raised {quote_error(result)}" + (f"; {meaning}" if meaning else ""),
         "timeout": f"{name} did not finish within {result.wall_seconds:.0f} s",
         "cpu_limit": f"{name} used more than {cpu_seconds:g} s of CPU time on one call (small inputs)",
         "crashed": f"{name} crashed the process running it ({clip(result.error or 'killed', MESSAGE_CHARS)})",

@@ -2,12 +2,15 @@
 
 import json
 
+import numpy as np
 import pytest
 from helpers import ASSIGNMENTS, assignment, grade_folder
 
 from autograder.examples import build_examples, example_students, expected_scores
 from autograder.grade import internal_error_row
 from autograder.intake import find_submissions
+from autograder.public_fixtures import load_public_tests
+from autograder.reference import load_reference
 from autograder.results import NOT_GRADED
 from autograder.spec import read_spec
 
@@ -94,6 +97,52 @@ def test_feedback_names_the_case_without_hidden_data(graded):
     outputs = [test.output for test in results["pool_backward_ignores_stride"].tests if test.score == 0]
     assert any("stride=3" in output and "max abs error" in output for output in outputs)
     assert all("[[" not in output for output in outputs)  # no arrays printed
+
+
+# Each example's bug, the function it is in, and what the feedback must recognise in its numbers.
+DIAGNOSED = [
+    ("conv_step_by_step", "flipped_kernel", "conv_forward", "with the kernel flipped"),
+    ("conv_step_by_step", "padded_channels", "zero_pad", "it pads the channels too"),
+    ("conv_step_by_step", "pool_backward_ignores_stride", "pool_backward", "instead of h*stride"),
+    ("conv_step_by_step", "distribute_sum", "distribute_value", "it divides by n_H + n_W"),
+    ("rnn_step_by_step", "gate_order_ifgo", "lstm_step_backward", "gate gradients in the order i, f, g, o"),
+    ("rnn_step_by_step", "lstm_backward_drops_cell_gradient", "lstm_backward", "along the cell state"),
+    ("rnn_step_by_step", "rnn_backward_ignores_upstream", "rnn_backward", "starts from dh[:, T-1] only"),
+    ("rnn_step_by_step", "tanh_derivative_twice", "rnn_step_backward", "tanh of next_h again"),
+    ("rnn_step_by_step", "cell_gradient_misses_hidden_path", "lstm_step_backward", "misses the path through"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, student, function, says", DIAGNOSED)
+def test_the_hidden_tests_name_the_mistake_in_the_numbers(graded, name, student, function, says):
+    results, _ = graded[name]
+    failed = [test for test in results[student].tests if test.function == function and test.score == 0]
+    assert failed and says in failed[0].output  # its first failing test, a comparison with the reference
+    assert not any("hint" in test.output for test in results[student].tests)
+
+
+@pytest.mark.parametrize("name, student, function, says", DIAGNOSED)
+def test_the_public_test_names_the_same_mistake(name, student, function, says):
+    spec, reference = load_public_tests(assignment(name)), load_reference(assignment(name))
+    namespace = {"np": np, **vars(reference)}
+    exec((assignment(name).examples_dir / f"{student}.py").read_text(), namespace)
+    forward = spec.SUITE.functions[function].forward
+    test = getattr(spec, f"{function}_test")
+    with pytest.raises(AssertionError) as failure:
+        test(namespace[function], *([getattr(reference, forward)] if forward else []))
+    assert says in str(failure.value) and "hint" not in str(failure.value)
+
+
+def test_an_unfinished_function_and_numpy_2_scalar_conversion_are_named(graded):
+    results, _ = graded["conv_step_by_step"]
+    stub = [test.output for test in results["empty_stub"].tests if test.function == "conv_forward"]
+    assert stub and all(
+        output.endswith(
+            "conv_forward is not implemented: replace `raise NotImplementedError()` with your code"
+        )
+        for output in stub
+    )
 
 
 def test_only_students_with_the_assignment_folder_are_graded(tmp_path):

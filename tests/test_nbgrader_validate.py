@@ -85,7 +85,8 @@ def course(tmp_path_factory):
             shutil.copytree(COURSE.root / folder / name, course / folder / name)
     shutil.copy(COURSE.root / "nbgrader_config.py", course)
     for name in ASSIGNMENTS:
-        ship_kit(course / "source" / name, COURSE.settings())  # as `autograder release` does first
+        # as `autograder release` does first
+        ship_kit(assignment(name), COURSE.settings(), course / "source" / name)
         nbgrader(course, "generate_assignment", name, "--force")
         build_examples(Course.load(course).assignment(name), course / "examples_built")
     return course

@@ -22,7 +22,7 @@ def public_test_ids(nb) -> list[str]:
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_source_notebook_runs_top_to_bottom_and_passes_public_tests(tmp_path, name):
     folder = shutil.copytree(assignment(name).source_dir, tmp_path / name)
-    ship_kit(folder, COURSE.settings())
+    ship_kit(assignment(name), COURSE.settings(), folder)
     run = run_notebook(folder / f"{name}.ipynb")
     assert run.errors == []
     expected = len(public_test_ids(run.notebook))

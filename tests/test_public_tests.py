@@ -26,7 +26,7 @@ def shipped(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(name)
     for file in ("public_tests.py", "public_tests.h5"):
         shutil.copy(assignment(name).source_dir / file, folder / file)
-    ship_kit(folder, COURSE.settings())
+    ship_kit(assignment(name), COURSE.settings(), folder)
     return load_public_tests(assignment(name), folder), load_reference(assignment(name))
 
 
@@ -119,7 +119,7 @@ def test_the_speed_check_flags_loops_the_grader_would_reject(shipped):
     if spec.SUITE.assignment not in SLOW:
         pytest.skip("no slow example for this assignment")
     name, slow = SLOW[spec.SUITE.assignment]
-    with pytest.raises(spec.PublicTestFailure, match=f"{name}.* is correct but slow"):
+    with pytest.raises(spec.PublicTestFailure, match=f"{name}.* is correct but far too slow"):
         getattr(spec, f"{name}_test")(slow)
 
 
@@ -129,7 +129,7 @@ def _failure(test, *functions):
     return str(failure.value)
 
 
-def test_classic_mistakes_get_the_classic_numbers():
+def test_classic_mistakes_get_the_classic_numbers_and_what_they_show():
     spec, reference = load_public_tests(CONV), load_reference(CONV)
 
     def flipped_kernel(A_prev, W, b, hparameters):
@@ -145,15 +145,17 @@ def test_classic_mistakes_get_the_classic_numbers():
                 Z[:, h, w] = np.sum(window * W, axis=(1, 2, 3)) + b.reshape(-1)
         return Z, cache
 
-    assert _failure(spec.conv_forward_test, flipped_kernel).startswith(
+    assert _failure(spec.conv_forward_test, flipped_kernel) == (
         "with the course's example (seed 1, stride=2, pad=1, 3×3 filters on 2 inputs of 5×7×4) your "
         "Z[0, 2, 1] is [-1.90325851, -5.32368406, 1.82660746, 4.62429109, -3.80968258, 3.85288122, "
         "2.46663908, 12.74073267] but should be [-2.17796037, 8.07171329, -0.5772704, 3.36286738, "
-        "4.48113645, -2.89198428, 10.99288867, 3.03171932]; hint: the window of output position (h, w) "
-        "starts at row h*stride"
+        "4.48113645, -2.89198428, 10.99288867, 3.03171932]; it matches the result with the kernel flipped "
+        "(W[::-1, ::-1]): in a CNN, 'convolution' is cross-correlation, so W[h, w] multiplies the window's "
+        "element [h, w], with no flip"
     )
-    assert "your np.mean(Z) is 0.53290332 but should be 0.55112765; hint:" in _failure(
-        spec.conv_forward_test, missing_stride
+    assert (
+        "your np.mean(Z) is 0.53290332 but should be 0.55112765; it matches windows that start at row h"
+        in (_failure(spec.conv_forward_test, missing_stride))
     )
 
 
@@ -172,12 +174,20 @@ def test_a_wrong_gate_order_is_caught_on_the_classic_example_and_the_gradient_ch
         "with the course's example (N=3, D=4, H=5, inputs from np.linspace) your next_h is "
     )
     assert "but should be [[0.24635157, 0.28610883, 0.32240467, 0.35525807, 0.38474904]," in message
-    assert message.endswith("the output gate o (sigmoids) and g (tanh)")
+    assert message.endswith(
+        "it matches the gates read in the order i, f, g, o: the four blocks of H columns of "
+        "a = x @ Wx + prev_h @ Wh + b are, in this order, i, f, o and g"
+    )
 
     def lstm_step_backward(dnext_h, dnext_c, cache):
         dx, dprev_h, dprev_c, dWx, dWh, db = reference.lstm_step_backward(dnext_h, dnext_c, cache)
         return dx, dprev_h, dprev_c, ifgo(dWx), ifgo(dWh), ifgo(db)
 
     message = _failure(spec.lstm_step_backward_test, lstm_step_backward, reference.lstm_step_forward)
-    assert "your dWx differs from the expected values: dWx[0, 8] is " in message
-    assert message.endswith("stack the four gate gradients in the order i, f, o, g")
+    assert (
+        "your dWx differs from the expected values at 24 of 48 positions; the first is dWx[0, 8]" in message
+    )
+    assert message.endswith(
+        "it stacks the gate gradients in the order i, f, g, o: stack them as i, f, o, g, the order of the "
+        "blocks of a"
+    )

@@ -11,7 +11,7 @@ from nbgrader import utils as nbgrader_utils
 
 from autograder.course import Course
 from autograder.notebook import graded_cells, read_notebook
-from autograder.release import TESTKIT, generate_release
+from autograder.release import TESTKIT, generate_release, shipped_limits
 
 
 def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
@@ -24,6 +24,7 @@ def regenerated(request, tmp_path_factory) -> tuple[str, Path]:
     name = request.param
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(assignment(name).source_dir, root / "source" / name)
+    shutil.copytree(assignment(name).tests_dir, root / "grader_tests" / name)  # runtime points in limits.json
     shutil.copy(COURSE.root / "nbgrader_config.py", root)
     course = Course.load(root)
     return name, generate_release(course.assignment(name), course.settings())
@@ -49,7 +50,8 @@ def test_committed_release_matches_a_fresh_generate_assignment(regenerated):
 def test_the_release_holds_the_current_test_kit_and_the_course_limits(name):
     release = assignment(name).release_dir
     assert (release / "testkit.py").read_bytes() == TESTKIT.read_bytes(), "run `autograder release`"
-    assert json.loads((release / "limits.json").read_text()) == COURSE.settings().limits()
+    limits = shipped_limits(assignment(name), COURSE.settings())
+    assert json.loads((release / "limits.json").read_text()) == limits
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)

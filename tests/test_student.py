@@ -170,6 +170,30 @@ def test_feedback_quotes_an_exception_by_type_line_and_a_clipped_message(conv_co
         assert len(quoted) < MESSAGE_CHARS + 200 and len(numbers) <= MESSAGE_CHARS // 18, output
 
 
+NUMPY_2_SCALAR = """\
+# GRADED FUNCTION: conv_single_step
+def conv_single_step(a_slice_prev, W, b):
+    return float(np.sum(a_slice_prev * W)) + float(b)
+"""
+
+UNFINISHED = """\
+# GRADED FUNCTION: conv_forward
+def conv_forward(A_prev, W, b, hparameters):
+    (m, n_H_prev, n_W_prev, n_C_prev) = None
+    return None
+"""
+
+
+def test_feedback_explains_numpy_2_scalars_and_unfinished_code_and_names_the_case(conv_context, tmp_path):
+    result = graded(conv_context, tmp_path, {"conv_single_step": NUMPY_2_SCALAR, "conv_forward": UNFINISHED})
+    scalar = [test.output for test in result.tests if test.function == "conv_single_step"]
+    assert scalar and all("TypeError at line 3 of its cell" in text and "b.item()" in text for text in scalar)
+    outputs = {test.name: test.output for test in result.tests if test.function == "conv_forward"}
+    case = outputs["conv_forward: output [stride2-pad1-nonsquare]"]
+    assert case.startswith("with stride=2, pad=1, f=3 on a 2×7×5×3 input: conv_forward raised TypeError")
+    assert case.endswith("is every `None` placeholder of the exercise replaced with code?")
+
+
 BURN = """\
 # GRADED FUNCTION: distribute_value
 import time

@@ -64,7 +64,7 @@ def _write_expected_values(course: Course, assignment: Assignment) -> Path:
     from autograder.public_fixtures import write_public_fixtures
     from autograder.release import ship_kit
 
-    ship_kit(assignment.source_dir, course.settings())
+    ship_kit(assignment, course.settings())
     return write_public_fixtures(assignment)
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from cases import CONV_CASES, RUNTIME_CONV, ConvCase, normal
 
-from autograder.checks import expect_array, expect_tuple, numeric_gradient
+from autograder.checks import expect_array, expect_arrays, expect_tuple, numeric_gradient
 from autograder.runtime import TimedCall
 
 pytestmark = pytest.mark.graded("conv_backward")
@@ -22,11 +22,15 @@ def gradients(student, case: ConvCase, dZ_seed: int):
 
 @pytest.mark.points(3)
 @pytest.mark.parametrize("case", BACKWARD_CASES, ids=lambda case: case.id)
-def test_gradients(student, reference, case):
+def test_gradients(student, reference, diagnosis, case):
     got, cache, dZ = gradients(student, case, dZ_seed=case.seed + 7)
     expected = reference.conv_backward(dZ, cache)
-    for name, actual, wanted in zip(["dA_prev", "dW", "db"], got, expected):
-        expect_array(actual, wanted, name, case.describe)
+    names = ["dA_prev", "dW", "db"]
+    checks = [
+        (*pair, name, diagnosis("conv_backward", name, dZ, cache))
+        for name, *pair in zip(names, got, expected)
+    ]
+    expect_arrays(checks, case.describe)
 
 
 @pytest.mark.points(3)

@@ -9,10 +9,11 @@ pytestmark = pytest.mark.graded("conv_forward")
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda case: case.id)
-def test_output(student, reference, case):
+def test_output(student, reference, diagnosis, case):
     inputs = case.inputs()
     Z, _ = expect_tuple(student.conv_forward(*inputs), 2, "conv_forward", case.describe)
-    expect_array(Z, reference.conv_forward(*inputs)[0], "Z", case.describe)
+    shows = diagnosis("conv_forward", "Z", *inputs)
+    expect_array(Z, reference.conv_forward(*inputs)[0], "Z", case.describe, diagnosis=shows)
 
 
 @pytest.mark.points(3)

@@ -7,26 +7,35 @@ from autograder.checks import Mismatch, expect_scalar, shape_text
 pytestmark = pytest.mark.graded("conv_single_step")
 
 
-def check_z(student, reference, a, W, b, case: str):
-    expect_scalar(student.conv_single_step(a, W, b), reference.conv_single_step(a, W, b), "Z", case)
+@pytest.fixture
+def check_z(student, reference, diagnosis):
+    """check_z(a, W, b, case): the student's Z against the reference's."""
+
+    def check(a, W, b, case: str):
+        shows = diagnosis("conv_single_step", "Z", a, W, b)
+        expect_scalar(
+            student.conv_single_step(a, W, b), reference.conv_single_step(a, W, b), "Z", case, diagnosis=shows
+        )
+
+    return check
 
 
 @pytest.mark.points(2)
-def test_random_slice(student, reference):
+def test_random_slice(check_z):
     a, W, b = normal(1, 3, 3, 4), normal(2, 3, 3, 4), normal(3, 1, 1, 1)
-    check_z(student, reference, a, W, b, "with a 3×3×4 slice")
+    check_z(a, W, b, "with a 3×3×4 slice")
 
 
 @pytest.mark.points(1)
-def test_asymmetric_kernel(student, reference):
+def test_asymmetric_kernel(check_z):
     a, W, b = normal(4, 2, 5, 1), np.arange(10.0).reshape(2, 5, 1), normal(5, 1, 1, 1)
-    check_z(student, reference, a, W, b, "with a 2×5 asymmetric filter")
+    check_z(a, W, b, "with a 2×5 asymmetric filter")
 
 
 @pytest.mark.points(1)
-def test_bias_is_added_once(student, reference):
+def test_bias_is_added_once(check_z):
     a, W, b = normal(6, 4, 4, 3), normal(10, 4, 4, 3), np.full((1, 1, 1), 2.5)
-    check_z(student, reference, a, W, b, "with a 4×4×3 slice and bias 2.5 (added once, not to every element)")
+    check_z(a, W, b, "with a 4×4×3 slice and bias 2.5 (added once, not to every element)")
 
 
 @pytest.mark.points(1)

@@ -20,13 +20,14 @@ def upstream(case: PoolCase, reference, dA_seed: int | None, rng=None):
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", POOL_CASES, ids=lambda case: case.id)
-def test_gradient(student, reference, case):
+def test_gradient(student, reference, diagnosis, case):
     dA, cache = upstream(case, reference, case.seed + 5)
     expect_array(
         student.read_only("pool_backward", dA, cache, mode=case.mode),
         reference.pool_backward(dA, cache, mode=case.mode),
         "dA_prev",
         case.describe,
+        diagnosis=diagnosis("pool_backward", "dA_prev", dA, cache, mode=case.mode),
     )
 
 

@@ -9,12 +9,15 @@ pytestmark = pytest.mark.graded("pool_forward")
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", POOL_CASES, ids=lambda case: case.id)
-def test_output(student, reference, case):
+def test_output(student, reference, diagnosis, case):
     A_prev, hparameters = case.inputs()
     A, _ = expect_tuple(
         student.pool_forward(A_prev, hparameters, mode=case.mode), 2, "pool_forward", case.describe
     )
-    expect_array(A, reference.pool_forward(A_prev, hparameters, mode=case.mode)[0], "A", case.describe)
+    shows = diagnosis("pool_forward", "A", A_prev, hparameters, mode=case.mode)
+    expect_array(
+        A, reference.pool_forward(A_prev, hparameters, mode=case.mode)[0], "A", case.describe, diagnosis=shows
+    )
 
 
 @pytest.mark.points(1)
@@ -30,13 +33,16 @@ def test_max_is_the_default_mode(student, reference):
 
 
 @pytest.mark.points(2)
-def test_cache_holds_the_inputs_unchanged(student, reference):
+def test_cache_holds_the_inputs_unchanged(student, reference, diagnosis):
     case = POOL_CASES[3]
     A_prev, hparameters = case.inputs()
     A, cache = expect_tuple(
         student.pool_forward(A_prev, hparameters, mode=case.mode), 2, "pool_forward", case.describe
     )
-    expect_array(A, reference.pool_forward(A_prev, hparameters, mode=case.mode)[0], "A", case.describe)
+    shows = diagnosis("pool_forward", "A", A_prev, hparameters, mode=case.mode)
+    expect_array(
+        A, reference.pool_forward(A_prev, hparameters, mode=case.mode)[0], "A", case.describe, diagnosis=shows
+    )
     cache = expect_tuple(cache, 2, "the cache", f"{case.describe}: cache must be (A_prev, hparameters) and")
     expect_array(
         cache[0], A_prev, "cache's A_prev", f"{case.describe}: the cache must hold A_prev unchanged, and"

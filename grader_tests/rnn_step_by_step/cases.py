@@ -19,9 +19,11 @@ import pytest
 
 from autograder import checks
 from autograder.checks import (
+    NO_DIAGNOSIS,
     Mismatch,
     describe,
     expect_array,
+    expect_arrays,
     expect_dtype,
     expect_tuple,
     rel_error,
@@ -229,9 +231,12 @@ def expect_numeric_gradients(cached, loss, inputs: tuple, actual: tuple, names: 
         expect_gradient(got, cached(numeric_gradient, loss, array), name, case)
 
 
-def expect_gradients(actual: tuple, expected: tuple, names: tuple, case: str) -> None:
-    for name, got, wanted in zip(names, actual, expected):
-        expect_array(got, wanted, name, case)
+def expect_gradients(actual: tuple, expected: tuple, names: tuple, case: str, shows=None) -> None:
+    """Each gradient against the reference's; shows(name), if given, is its Diagnosis."""
+    shows = shows or (lambda _: NO_DIAGNOSIS)
+    expect_arrays(
+        [(got, wanted, name, shows(name)) for name, got, wanted in zip(names, actual, expected)], case
+    )
 
 
 def expect_step_cache(cache, reference_cache: tuple, fields: tuple, case: str, where: str = "the cache"):
@@ -277,14 +282,17 @@ def call_backward(student, name: str, args: tuple, outputs: int, case: str) -> t
 # ---------------------------------------------------------------- one time step
 
 
-def check_step_forward(student, reference, layer: Layer, case: StepCase, inputs: tuple | None = None):
+def check_step_forward(
+    student, reference, layer: Layer, case: StepCase, inputs: tuple | None = None, diagnosis=None
+):
     """next_h (and the LSTM's next_c) against the reference's, on the case's inputs unless given;
-    returns the student's cache."""
+    returns the student's cache. `diagnosis`: the hidden tests' fixture, to say what a wrong one shows."""
     inputs = inputs or case.inputs(layer)
     name = layer.step_forward
     *states, cache = expect_tuple(getattr(student, name)(*inputs), len(layer.states) + 1, name, case.describe)
+    shows = (lambda state: {"diagnosis": diagnosis(name, state, *inputs)}) if diagnosis else lambda _: {}
     for state, got, wanted in zip(layer.states, states, getattr(reference, name)(*inputs)):
-        expect_array(got, wanted, state, case.describe)
+        expect_array(got, wanted, state, case.describe, **shows(state))
     return cache
 
 
@@ -339,11 +347,14 @@ def run_step_backward(student, reference, layer: Layer, case: StepCase, upstream
     return got, inputs, upstream, cache
 
 
-def check_step_backward(student, reference, layer: Layer, case: StepCase, upstream_seed: int, zero=""):
+def check_step_backward(
+    student, reference, layer: Layer, case: StepCase, upstream_seed: int, zero="", diagnosis=None
+):
     got, _, upstream, cache = run_step_backward(student, reference, layer, case, upstream_seed, zero)
     describe = case.describe + (f" and {zero} = 0" if zero else "")
     expected = getattr(reference, layer.step_backward)(*upstream, cache)
-    expect_gradients(got, expected, layer.step_gradients, describe)
+    shows = (lambda name: diagnosis(layer.step_backward, name, *upstream, cache)) if diagnosis else None
+    expect_gradients(got, expected, layer.step_gradients, describe, shows)
 
 
 def check_step_backward_numerically(student, reference, cached, layer: Layer, upstream_seed: int) -> None:
@@ -359,10 +370,11 @@ def check_step_backward_numerically(student, reference, cached, layer: Layer, up
 # ---------------------------------------------------------------- a whole sequence
 
 
-def check_forward_h(student, reference, layer: Layer, case: SequenceCase) -> None:
+def check_forward_h(student, reference, layer: Layer, case: SequenceCase, diagnosis=None) -> None:
     inputs = case.inputs(layer)
     h, _ = expect_tuple(getattr(student, layer.forward)(*inputs), 2, layer.forward, case.describe)
-    expect_array(h, getattr(reference, layer.forward)(*inputs)[0], "h", case.describe)
+    shows = {"diagnosis": diagnosis(layer.forward, "h", *inputs)} if diagnosis else {}
+    expect_array(h, getattr(reference, layer.forward)(*inputs)[0], "h", case.describe, **shows)
 
 
 def check_cache_with_reference_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int):
@@ -411,10 +423,14 @@ def run_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: 
     return got, inputs, cache, dh
 
 
-def check_backward(student, reference, layer: Layer, case: SequenceCase, dh_seed: int, last_step_only=False):
+def check_backward(
+    student, reference, layer: Layer, case: SequenceCase, dh_seed: int, last_step_only=False, diagnosis=None
+):
     got, _, cache, dh = run_backward(student, reference, layer, case, dh_seed, last_step_only)
     describe = case.describe + (", dh zero but at the last step" if last_step_only else "")
-    expect_gradients(got, getattr(reference, layer.backward)(dh, cache), SEQUENCE_GRADIENTS, describe)
+    shows = (lambda name: diagnosis(layer.backward, name, dh, cache)) if diagnosis else None
+    expected = getattr(reference, layer.backward)(dh, cache)
+    expect_gradients(got, expected, SEQUENCE_GRADIENTS, describe, shows)
 
 
 def check_backward_numerically(student, reference, cached, layer: Layer, dh_seed: int) -> None:

@@ -21,8 +21,10 @@ SEEDS = {
 
 
 @layers("backward", 2, 2, cases=BACKWARD_CASES)
-def test_gradients(student, reference, layer, case):
-    check_backward(student, reference, layer, case, dh_seed=case.seed + SEEDS[layer]["offset"])
+def test_gradients(student, reference, diagnosis, layer, case):
+    check_backward(
+        student, reference, layer, case, dh_seed=case.seed + SEEDS[layer]["offset"], diagnosis=diagnosis
+    )
 
 
 @layers("backward", 2, 2)

@@ -19,8 +19,8 @@ DH_SEED = {RNN: 147, LSTM: 148}
 
 
 @layers("forward", 2, 2, cases=FORWARD_CASES)
-def test_h(student, reference, layer, case):
-    check_forward_h(student, reference, layer, case)
+def test_h(student, reference, diagnosis, layer, case):
+    check_forward_h(student, reference, layer, case, diagnosis=diagnosis)
 
 
 @layers("forward", 2, 2)

@@ -18,8 +18,8 @@ NUMERIC_SEED = {RNN: 67, LSTM: 68}
 
 
 @layers("step_backward", 2, 2, cases={RNN: STEP_CASES, LSTM: STEP_CASES[:3]})
-def test_gradients(student, reference, layer, case):
-    check_step_backward(student, reference, layer, case, upstream_seed=case.seed + 7)
+def test_gradients(student, reference, diagnosis, layer, case):
+    check_step_backward(student, reference, layer, case, upstream_seed=case.seed + 7, diagnosis=diagnosis)
 
 
 @pytest.mark.graded("lstm_step_backward")

@@ -21,15 +21,15 @@ UPSTREAM_SEED = {RNN: 45, LSTM: 46}
 @pytest.mark.graded("rnn_step_forward")
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", STEP_CASES[:3], ids=lambda case: case.id)
-def test_next_h(student, reference, case):
-    check_step_forward(student, reference, RNN, case)
+def test_next_h(student, reference, diagnosis, case):
+    check_step_forward(student, reference, RNN, case, diagnosis=diagnosis)
 
 
 @pytest.mark.graded("lstm_step_forward")
 @pytest.mark.points(2)
 @pytest.mark.parametrize("case", STEP_CASES[:3], ids=lambda case: case.id)
-def test_next_h_and_next_c(student, reference, case):
-    check_step_forward(student, reference, LSTM, case)
+def test_next_h_and_next_c(student, reference, diagnosis, case):
+    check_step_forward(student, reference, LSTM, case, diagnosis=diagnosis)
 
 
 @layers("step_forward", 2, 2)
