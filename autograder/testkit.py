@@ -14,12 +14,22 @@ order, a test
 4. checks what it returns: a tuple of the right length, arrays of the right shape and dtype;
 5. compares the numbers the classic course published, where the case has some;
 6. compares every output in full with the instructors' results, stored in ``public_tests.h5``
-   (the message names the first position that differs);
+   (the message names the first position that differs, as "example 1, row 2, ...");
 7. checks the cache, if the function returns one.
 
+When a result is wrong, the message says what its numbers show: a common mistake it matches
+(``MISCONCEPTIONS`` in public_tests.py: a flipped kernel, a bias added to every element, an
+averaged gradient, a stride left out, ...; the results those mistakes give are stored in
+``public_tests.h5``), only the first example (filter, time step) right, or every value off by one
+factor. A case's own hint, about what that case varies, is said only once an earlier case passed.
+
 A backward pass is then compared with numeric gradients of your own forward pass, and the
-functions the grader times get a speed check against the limit in ``limits.json``. The first
-problem stops the test with a ``PublicTestFailure`` saying which case failed and what to look at.
+functions the grader times get a speed check against the limit in ``limits.json``, measured as
+the grader measures: numpy's BLAS on one thread, CPU time, the best of several runs, alternating
+with a fixed workload whose time relative to the instructors' solution was measured by them. It
+fails only far over the limit (3 times), warns over it or close to it, and says how many points
+are at stake. The first problem stops the test with a ``PublicTestFailure`` saying which case
+failed and what to look at.
 Passing the public tests is a good sign, not a guarantee: the grader runs more cases (and times
 your code).
 
@@ -36,6 +46,7 @@ import functools
 import json
 import numbers
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +92,7 @@ PUBLISHED_ATOL = 1e-7  # the classic course printed its numbers with 8 decimals
 GRADIENT_STEP = 1e-5  # centred differences, as in cs231n
 GRADIENT_TOLERANCE = 1e-6  # on rel_error; a correct backward pass is far below
 EXPECTED_FILE = "public_tests.h5"
+KIT_FILES = ("testkit.py", "public_tests.py")  # the test machinery, left out of what you see
 LIMITS_FILE = "limits.json"
 TIMED_SEED = 2024  # the inputs of the timed calls
 YARDSTICK_SEED = 0  # the arrays of the yardstick
@@ -88,6 +100,19 @@ YARDSTICK_SEED = 0  # the arrays of the yardstick
 
 class PublicTestFailure(AssertionError):
     """One failed check of a public test; the message says what is wrong."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the frames of your own code when it raised,
+        then the message; never the frames of the test machinery (this file, public_tests.py)."""
+        lines = []
+        cause = self.__cause__
+        if cause is not None:
+            frames = traceback.extract_tb(cause.__traceback__)
+            own = [frame for frame in frames if Path(frame.filename).name not in KIT_FILES]
+            lines += ["Traceback of your code (most recent call last):", *traceback.format_list(own)]
+            lines += traceback.format_exception_only(type(cause), cause)
+        lines.append(f"{type(self).__name__}: {self}")
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines).splitlines()
 
 
 def fail(message: str):

@@ -6,6 +6,7 @@ import pytest
 from helpers import ASSIGNMENTS, COURSE, assignment
 
 from autograder.execute import run_notebook
+from autograder.figures import figure_problems, references
 from autograder.notebook import graded_cells
 from autograder.release import ship_kit
 
@@ -42,3 +43,26 @@ def test_release_notebook_public_tests_fail_with_messages_without_killing_the_ke
     # The kernel survived to the last cell: every code cell after the first error still ran.
     code_cells = [cell for cell in run.notebook.cells if cell.cell_type == "code"]
     assert all(cell.get("execution_count") for cell in code_cells)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_run_all_on_the_untouched_release_shows_every_figure_that_needs_no_student_code(tmp_path, name):
+    """Run All stops at the first cell that raises (the first public test, on a stub). A figure a
+    code cell draws without the student's code must come before it; the others are attachments
+    of markdown cells, which show without running anything."""
+    folder = shutil.copytree(assignment(name).release_dir, tmp_path / name)
+    run = run_notebook(folder / f"{name}.ipynb", allow_errors=True)
+    first_error = min(error.index for error in run.errors)
+    drawn = [
+        index
+        for index, cell in enumerate(run.notebook.cells)
+        if cell.cell_type == "code"
+        and any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+    ]
+    assert [index for index in drawn if index > first_error] == [], "figures hidden behind an exercise"
+    shown = references(run.notebook)
+    assert shown, "no figure attachments"
+    for figure, index in shown.items():
+        assert f"{figure}.png" in run.notebook.cells[index].get("attachments", {}), figure
+    assert figure_problems(assignment(name)) == []

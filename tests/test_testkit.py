@@ -284,6 +284,25 @@ def test_a_failure_shows_no_frame_of_the_kit_but_the_test_and_keeps_the_students
     assert stub.value.__cause__ is None and len(traceback.extract_tb(stub.value.__traceback__)) == 2
 
 
+def test_the_notebook_shows_the_message_and_only_the_students_own_frames(suite):
+    """IPython renders a PublicTestFailure with its _render_traceback_, not its frames."""
+    tests = suite.tests()
+    with pytest.raises(PublicTestFailure) as stub:
+        tests["scale_test"](lambda x, k: (_ for _ in ()).throw(NotImplementedError()))
+    said = "scale is not implemented yet: replace `raise NotImplementedError()` with your code"
+    assert stub.value._render_traceback_() == [f"PublicTestFailure: {said}"]
+
+    def students_code(x, k):
+        return x.reshape(3)
+
+    with pytest.raises(PublicTestFailure) as raised:
+        tests["scale_test"](students_code)
+    shown = "\n".join(raised.value._render_traceback_())
+    assert "students_code" in shown and "return x.reshape(3)" in shown
+    assert "autograder/testkit.py" not in shown and shown.count("Error") == 2  # the student's, then ours
+    assert shown.splitlines()[-1].startswith("PublicTestFailure: scale raised ValueError with the classic")
+
+
 def test_a_wrong_shape_is_reported_with_the_advice(suite):
     message = fails(suite, "scale", lambda x, k: k * x[:-1])
     assert (

@@ -16,6 +16,7 @@ from testkit import (
     Case,
     Draw,
     Function,
+    Misconception,
     Output,
     PublicTestFailure,
     Published,
@@ -34,15 +35,21 @@ CONV_CACHE = Cache(("A_prev", "W", "b", "hparameters"), inputs=True)
 POOL_CACHE = Cache(("A_prev", "hparameters"), inputs=True)
 BIAS_ADVICE = "b has shape (1, 1, 1), so add it as a number with b.item() (or np.squeeze(b))"
 
+IMAGES = ("example", "row", "column", "channel")  # what each axis of a batch of images counts
+OUTPUTS = ("example", "row", "column", "filter")
+FILTERS = ("row", "column", "input channel", "filter")
+
 FUNCTIONS = {
-    "zero_pad": Function(("X", "pad"), ("X_pad",)),
+    "zero_pad": Function(("X", "pad"), ("X_pad",), axes={"X_pad": IMAGES}),
     "conv_single_step": Function(("a_slice_prev", "W", "b"), (Scalar("Z", BIAS_ADVICE),)),
-    "conv_forward": Function(("A_prev", "W", "b", "hparameters"), ("Z", CONV_CACHE)),
-    "pool_forward": Function(("A_prev", "hparameters"), ("A", POOL_CACHE)),
-    "conv_backward": Function(("dZ", CONV_CACHE), ("dA_prev", "dW", "db")),
+    "conv_forward": Function(("A_prev", "W", "b", "hparameters"), ("Z", CONV_CACHE), axes={"Z": OUTPUTS}),
+    "pool_forward": Function(("A_prev", "hparameters"), ("A", POOL_CACHE), axes={"A": IMAGES}),
+    "conv_backward": Function(
+        ("dZ", CONV_CACHE), ("dA_prev", "dW", "db"), axes={"dA_prev": IMAGES, "dW": FILTERS, "db": FILTERS}
+    ),
     "create_mask_from_window": Function(("x",), ("mask",)),
     "distribute_value": Function(("dz", "shape"), ("a",)),
-    "pool_backward": Function(("dA", POOL_CACHE), ("dA_prev",)),
+    "pool_backward": Function(("dA", POOL_CACHE), ("dA_prev",), axes={"dA_prev": IMAGES}),
 }
 
 SHAPE_ADVICE = {
@@ -359,6 +366,232 @@ SPEED = Speed(
     see="see the hints",
 )
 
+# --------------------------------------------------------------------------------------
+# Common mistakes, recognised from the numbers: each computes, with the instructors' functions
+# (`ref`), what a function with that mistake returns. The public tests and the grader compare a
+# wrong result with each of them before they say where it differs.
+# --------------------------------------------------------------------------------------
+
+
+def _stride_one(hparameters):
+    return {**hparameters, "stride": 1}
+
+
+def _crop(values, like):
+    """values cut to the first rows and columns of the right output's size."""
+    return values[:, : like.shape[1], : like.shape[2]]
+
+
+def _conv_windows_unstrided(ref, A_prev, W, b, hparameters):
+    right = ref.conv_forward(A_prev, W, b, hparameters)[0]
+    return _crop(ref.conv_forward(A_prev, W, b, _stride_one(hparameters))[0], right)
+
+
+def _pool_windows_unstrided(ref, A_prev, hparameters, mode="max"):
+    right = ref.pool_forward(A_prev, hparameters, mode)[0]
+    return _crop(ref.pool_forward(A_prev, _stride_one(hparameters), mode)[0], right)
+
+
+def _pool_backward_unstrided(ref, dA, cache, mode="max"):
+    """pool_backward with the window of dA[i, h, w, c] at row h, column w instead of h*stride,
+    w*stride: the gradient of stride 1 with dA in its first rows and columns, zeros elsewhere."""
+    A_prev, hparameters = cache
+    unstrided = ref.pool_forward(A_prev, _stride_one(hparameters), mode)[0]
+    padded = np.zeros_like(unstrided)
+    padded[:, : dA.shape[1], : dA.shape[2]] = dA
+    return ref.pool_backward(padded, (A_prev, _stride_one(hparameters)), mode)
+
+
+def _last_window_only(ref, dZ, cache):
+    """dW and db of the last window alone: `dW[..., c] = ...` where `+=` belongs."""
+    A_prev, W, b, hparameters = cache
+    stride, pad, f = hparameters["stride"], hparameters["pad"], W.shape[0]
+    m, n_H, n_W, _ = dZ.shape
+    A_pad = ref.zero_pad(A_prev, pad)
+    h, w = (n_H - 1) * stride, (n_W - 1) * stride
+    return A_pad[m - 1, h : h + f, w : w + f, :, None] * dZ[m - 1, n_H - 1, n_W - 1]
+
+
+def _average_undivided(ref, dA, cache, mode="max"):
+    if mode != "average":
+        raise ValueError("only in average mode")
+    return ref.pool_backward(dA, cache, mode) * cache[1]["f"] ** 2
+
+
+def m(dZ):
+    """The number of examples."""
+    return dZ.shape[0]
+
+
+OTHER_MODE = {"max": "average", "average": "max"}
+FLIPPED = (
+    "it matches the result with the kernel flipped (W[::-1, ::-1]): in a CNN, 'convolution' is "
+    "cross-correlation, so W[h, w] multiplies the window's element [h, w], with no flip"
+)
+AVERAGED = (
+    "it is the right gradient divided by m, the number of examples: the gradient of a sum over the "
+    "examples adds their contributions, it does not average them"
+)
+STRIDE_IGNORED = (
+    "it matches windows that start at row h and column w instead of h*stride and w*stride: the "
+    "window of output position (h, w) starts at row h*stride, column w*stride of the padded input"
+)
+
+MISCONCEPTIONS = (
+    Misconception(
+        "zero_pad",
+        "X_pad",
+        "it pads every axis: pad only the height and width, axes 1 and 2",
+        lambda ref, X, pad: np.pad(X, pad),
+    ),
+    Misconception(
+        "zero_pad",
+        "X_pad",
+        "it pads the channels too: pad only the height and width, axes 1 and 2",
+        lambda ref, X, pad: np.pad(X, ((0, 0), (pad, pad), (pad, pad), (pad, pad))),
+    ),
+    Misconception(
+        "zero_pad",
+        "X_pad",
+        "it pads the example and channel axes (0 and 3) instead of height and width (1 and 2)",
+        lambda ref, X, pad: np.pad(X, ((pad, pad), (0, 0), (0, 0), (pad, pad))),
+    ),
+    Misconception(
+        "zero_pad",
+        "X_pad",
+        "it pads one side only: pad adds pad zeros on each side, 2*pad per axis",
+        lambda ref, X, pad: np.pad(X, ((0, 0), (pad, 0), (pad, 0), (0, 0))),
+    ),
+    Misconception(
+        "conv_single_step",
+        "Z",
+        "it adds the bias to every element before summing (f*f*n_C times): sum the products, then add b once",
+        lambda ref, a, W, b: np.sum(a * W + b),
+    ),
+    Misconception(
+        "conv_single_step",
+        "Z",
+        "it leaves out the bias: add b once, after the sum",
+        lambda ref, a, W, b: np.sum(a * W),
+    ),
+    Misconception(
+        "conv_forward",
+        "Z",
+        FLIPPED,
+        lambda ref, A_prev, W, b, hp: ref.conv_forward(A_prev, W[::-1, ::-1], b, hp)[0],
+    ),
+    Misconception(
+        "conv_forward",
+        "Z",
+        "it adds the bias to every product of the window: conv_single_step sums the products, "
+        "then adds b once",
+        lambda ref, A_prev, W, b, hp: ref.conv_forward(A_prev, W, b, hp)[0] + b * (W[..., 0].size - 1),
+    ),
+    Misconception(
+        "conv_forward",
+        "Z",
+        "it leaves out the bias b[..., c] of each filter",
+        lambda ref, A_prev, W, b, hp: ref.conv_forward(A_prev, W, b, hp)[0] - b,
+    ),
+    Misconception("conv_forward", "Z", STRIDE_IGNORED, _conv_windows_unstrided),
+    Misconception(
+        "conv_forward",
+        "Z",
+        "its size ignores the stride: n_H = floor((n_H_prev + 2*pad - f) / stride) + 1",
+        lambda ref, A_prev, W, b, hp: ref.conv_forward(A_prev, W, b, _stride_one(hp))[0],
+    ),
+    Misconception(
+        "conv_forward",
+        "Z",
+        "its size ignores the padding: n_H = floor((n_H_prev + 2*pad - f) / stride) + 1, and the "
+        "windows slide over the padded input",
+        lambda ref, A_prev, W, b, hp: ref.conv_forward(A_prev, W, b, {**hp, "pad": 0})[0],
+    ),
+    Misconception(
+        "pool_forward",
+        "A",
+        "it is the other pooling mode: mode='max' takes each window's maximum, mode='average' its mean",
+        lambda ref, A_prev, hp, mode="max": ref.pool_forward(A_prev, hp, OTHER_MODE[mode])[0],
+    ),
+    Misconception("pool_forward", "A", STRIDE_IGNORED, _pool_windows_unstrided),
+    Misconception(
+        "pool_forward",
+        "A",
+        "its size ignores the stride: n_H = floor((n_H_prev - f) / stride) + 1",
+        lambda ref, A_prev, hp, mode="max": ref.pool_forward(A_prev, _stride_one(hp), mode)[0],
+    ),
+    Misconception(
+        "conv_backward",
+        "dA_prev",
+        "it still has the padding: cut it off, dA_prev[i] = da_prev_pad[pad:-pad, pad:-pad] "
+        "(and with pad = 0, keep everything)",
+        lambda ref, dZ, cache: ref.zero_pad(ref.conv_backward(dZ, cache)[0], cache[3]["pad"]),
+    ),
+    Misconception(
+        "conv_backward",
+        "dA_prev",
+        FLIPPED,
+        lambda ref, dZ, cache: ref.conv_backward(dZ, (cache[0], cache[1][::-1, ::-1], *cache[2:]))[0],
+    ),
+    Misconception(
+        "conv_backward",
+        "dW",
+        FLIPPED,
+        lambda ref, dZ, cache: ref.conv_backward(dZ, cache)[1][::-1, ::-1],
+    ),
+    Misconception(
+        "conv_backward", "dW", AVERAGED, lambda ref, dZ, cache: ref.conv_backward(dZ, cache)[1] / m(dZ)
+    ),
+    Misconception(
+        "conv_backward", "db", AVERAGED, lambda ref, dZ, cache: ref.conv_backward(dZ, cache)[2] / m(dZ)
+    ),
+    Misconception(
+        "conv_backward",
+        "dW",
+        "it is the gradient of the last window only: each window adds its part (+=, not =)",
+        _last_window_only,
+    ),
+    Misconception(
+        "conv_backward",
+        "db",
+        "it is one element of dZ: db[..., c] is the sum of dZ[..., c] over every example and position "
+        "(+=, not =)",
+        lambda ref, dZ, cache: dZ[-1, -1, -1].reshape(1, 1, 1, -1),
+    ),
+    Misconception(
+        "distribute_value",
+        "a",
+        "it does not divide: each element gets dz / (n_H * n_W)",
+        lambda ref, dz, shape: np.full(shape, float(dz)),
+    ),
+    Misconception(
+        "distribute_value",
+        "a",
+        "it divides by n_H + n_W: each element gets dz / (n_H * n_W)",
+        lambda ref, dz, shape: np.full(shape, dz / (shape[0] + shape[1])),
+    ),
+    Misconception(
+        "create_mask_from_window",
+        "mask",
+        "it marks the minimum: the mask is True where x is largest",
+        lambda ref, x: x == np.min(x),
+    ),
+    Misconception(
+        "pool_backward",
+        "dA_prev",
+        "it is the other mode's gradient: mode='max' sends each window's gradient to its maximum, "
+        "mode='average' spreads it evenly",
+        lambda ref, dA, cache, mode="max": ref.pool_backward(dA, cache, OTHER_MODE[mode]),
+    ),
+    Misconception(
+        "pool_backward",
+        "dA_prev",
+        "it does not divide by f*f: in average mode each element of a window gets dA / (f*f)",
+        _average_undivided,
+    ),
+    Misconception("pool_backward", "dA_prev", STRIDE_IGNORED, _pool_backward_unstrided),
+)
+
 SUITE = Suite(
     __file__,
     assignment="conv_step_by_step",
@@ -367,6 +600,7 @@ SUITE = Suite(
     mutation_advice=MUTATION_ADVICE,
     shape_advice=SHAPE_ADVICE,
     speed=SPEED,
+    misconceptions=MISCONCEPTIONS,
 )
 
 # One test per exercise, named after its function: zero_pad_test(zero_pad), ... (testkit.py makes them)

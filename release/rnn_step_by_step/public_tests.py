@@ -25,6 +25,7 @@ from testkit import (
     Function,
     GradientCheck,
     Linspace,
+    Misconception,
     Normal,
     Output,
     PublicTestFailure,
@@ -47,23 +48,39 @@ LSTM_SEQUENCE = Cache(LSTM_STEP.fields, steps=True)
 SEQUENCE_INPUTS = ("x", "h0", "Wx", "Wh", "b")
 GRADIENTS = ("dx", "dh0", "dWx", "dWh", "db")
 
+STATE = ("example", "unit")  # what each axis counts
+SEQUENCE = ("example", "time step", "unit")
+AXES = {
+    "next_h": STATE, "next_c": STATE, "dprev_h": STATE, "dprev_c": STATE, "dh0": STATE,
+    "h": SEQUENCE, "dx": ("example", "time step", "input"),
+}  # fmt: skip
+
+
+def _function(arguments, outputs, forward=""):
+    """A Function whose outputs' axes are named as in AXES (a step's dx is (N, D): not named)."""
+    names = {getattr(output, "name", output) for output in outputs}
+    step = "next_h" in names or "dprev_h" in names
+    axes = {name: AXES[name] for name in names if name in AXES and not (step and name == "dx")}
+    return Function(arguments, outputs, forward, axes)
+
+
 FUNCTIONS = {
-    "rnn_step_forward": Function(("x", "prev_h", "Wx", "Wh", "b"), ("next_h", RNN_STEP)),
-    "rnn_step_backward": Function(
+    "rnn_step_forward": _function(("x", "prev_h", "Wx", "Wh", "b"), ("next_h", RNN_STEP)),
+    "rnn_step_backward": _function(
         ("dnext_h", RNN_STEP), ("dx", "dprev_h", "dWx", "dWh", "db"), forward="rnn_step_forward"
     ),
-    "rnn_forward": Function(SEQUENCE_INPUTS, ("h", RNN_SEQUENCE)),
-    "rnn_backward": Function(("dh", RNN_SEQUENCE), GRADIENTS, forward="rnn_forward"),
-    "lstm_step_forward": Function(
+    "rnn_forward": _function(SEQUENCE_INPUTS, ("h", RNN_SEQUENCE)),
+    "rnn_backward": _function(("dh", RNN_SEQUENCE), GRADIENTS, forward="rnn_forward"),
+    "lstm_step_forward": _function(
         ("x", "prev_h", "prev_c", "Wx", "Wh", "b"), ("next_h", "next_c", LSTM_STEP)
     ),
-    "lstm_step_backward": Function(
+    "lstm_step_backward": _function(
         ("dnext_h", "dnext_c", LSTM_STEP),
         ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"),
         forward="lstm_step_forward",
     ),
-    "lstm_forward": Function(SEQUENCE_INPUTS, ("h", LSTM_SEQUENCE)),
-    "lstm_backward": Function(("dh", LSTM_SEQUENCE), GRADIENTS, forward="lstm_forward"),
+    "lstm_forward": _function(SEQUENCE_INPUTS, ("h", LSTM_SEQUENCE)),
+    "lstm_backward": _function(("dh", LSTM_SEQUENCE), GRADIENTS, forward="lstm_forward"),
 }
 
 SHAPE_ADVICE = {
@@ -320,6 +337,205 @@ SPEED = Speed(
     see="see section 3",
 )
 
+# --------------------------------------------------------------------------------------
+# Common mistakes, recognised from the numbers: each computes, with the instructors' functions
+# (`ref`), what a function with that mistake returns. The public tests and the grader compare a
+# wrong result with each of them before they say where it differs.
+# --------------------------------------------------------------------------------------
+
+
+def _gates(order):
+    """Columns of a = x Wx + h Wh + b rearranged so that the reference reads its blocks in `order`
+    (a permutation of "ifog") where the API puts i, f, o, g."""
+
+    def rearrange(a):
+        H = a.shape[-1] // 4
+        blocks = {gate: a[..., k * H : (k + 1) * H] for k, gate in enumerate("ifog")}
+        return np.concatenate([blocks[gate] for gate in order], axis=-1)
+
+    return rearrange
+
+
+def _step_forward_in_order(order):
+    def wrong(ref, x, prev_h, prev_c, Wx, Wh, b):
+        put = _gates(order)
+        return ref.lstm_step_forward(x, prev_h, prev_c, put(Wx), put(Wh), put(b))
+
+    return wrong
+
+
+def _rnn_without_time(ref, dh, cache):
+    """rnn_backward where each step gets only its own dh[:, t], not dprev_h from step t+1."""
+    N, T, H = dh.shape
+    grads = [ref.rnn_step_backward(dh[:, t], cache[t]) for t in range(T)]
+    dx = np.stack([g[0] for g in grads], axis=1)
+    return dx, grads[0][1], sum(g[2] for g in grads), sum(g[3] for g in grads), sum(g[4] for g in grads)
+
+
+def _rnn_last_dh_only(ref, dh, cache):
+    """rnn_backward that starts from dh[:, T-1] and never adds the other steps' dh[:, t]."""
+    T = dh.shape[1]
+    dprev_h, grads = dh[:, T - 1], [None] * T
+    for t in reversed(range(T)):
+        grads[t] = ref.rnn_step_backward(dprev_h, cache[t])
+        dprev_h = grads[t][1]
+    dx = np.stack([g[0] for g in grads], axis=1)
+    return dx, dprev_h, sum(g[2] for g in grads), sum(g[3] for g in grads), sum(g[4] for g in grads)
+
+
+def _lstm_without_cell_path(ref, dh, cache):
+    """lstm_backward that never carries dprev_c to the step before."""
+    N, T, H = dh.shape
+    dprev_h, grads = np.zeros((N, H)), [None] * T
+    for t in reversed(range(T)):
+        grads[t] = ref.lstm_step_backward(dh[:, t] + dprev_h, np.zeros((N, H)), cache[t])
+        dprev_h = grads[t][1]
+    dx = np.stack([g[0] for g in grads], axis=1)
+    return dx, dprev_h, sum(g[3] for g in grads), sum(g[4] for g in grads), sum(g[5] for g in grads)
+
+
+def _tanh_twice(ref, dnext_h, cache):
+    """rnn_step_backward with da = dnext_h * (1 - tanh(next_h)**2), as if next_h were a."""
+    next_h = cache[4]
+    return ref.rnn_step_backward(dnext_h * (1 - np.tanh(next_h) ** 2) / (1 - next_h**2), cache)
+
+
+def _cell_path_without_h(ref, dnext_h, dnext_c, cache):
+    """lstm_step_backward whose cell gradient is dnext_c alone: the part of dnext_h that goes
+    through tanh(next_c) is cancelled out of the reference's."""
+    o, next_c = cache[7], cache[9]
+    return ref.lstm_step_backward(dnext_h, dnext_c - dnext_h * o * (1 - np.tanh(next_c) ** 2), cache)
+
+
+def _rnn_from_h0(ref, x, h0, Wx, Wh, b):
+    """rnn_forward where every step starts from h0 instead of the previous step's state."""
+    return np.stack([ref.rnn_step_forward(x[:, t], h0, Wx, Wh, b)[0] for t in range(x.shape[1])], axis=1)
+
+
+def _mean_over_batch(function, index):
+    """Output `index` of the reference's `function`, divided by the number of examples."""
+    return lambda ref, *inputs: getattr(ref, function)(*inputs)[index] / len(inputs[0])
+
+
+SWAPPED_GATES = ("fiog", "ifgo", "figo")  # two gates (or two pairs) swapped
+WRONG_ORDER = (
+    "it matches the gates read in the order {order}: the four blocks of H columns of "
+    "a = x @ Wx + prev_h @ Wh + b are, in this order, i, f, o and g"
+)
+AVERAGED = (
+    "it is the right gradient divided by N, the number of examples: the gradient of a sum over the "
+    "examples adds their contributions, it does not average them"
+)
+
+MISCONCEPTIONS = (
+    Misconception(
+        "rnn_step_forward",
+        "next_h",
+        "it leaves out the tanh: next_h = tanh(x Wx + prev_h Wh + b)",
+        lambda ref, x, prev_h, Wx, Wh, b: x @ Wx + prev_h @ Wh + b,
+    ),
+    Misconception(
+        "rnn_step_forward",
+        "next_h",
+        "it uses Wh for x and Wx for prev_h: next_h = tanh(x Wx + prev_h Wh + b)",
+        lambda ref, x, prev_h, Wx, Wh, b: np.tanh(x @ Wh + prev_h @ Wx + b),
+    ),
+    Misconception("rnn_step_backward", "dWx", AVERAGED, _mean_over_batch("rnn_step_backward", 2)),
+    Misconception("rnn_step_backward", "dWh", AVERAGED, _mean_over_batch("rnn_step_backward", 3)),
+    Misconception("rnn_step_backward", "db", AVERAGED, _mean_over_batch("rnn_step_backward", 4)),
+    Misconception(
+        "rnn_step_backward",
+        "db",
+        "it keeps one row per example: db = np.sum(da, axis=0), one value per unit",
+        lambda ref, dnext_h, cache: dnext_h * (1 - cache[4] ** 2),
+    ),
+    Misconception(
+        "rnn_forward",
+        "h",
+        "every step starts from h0: feed each step the hidden state the previous step returned",
+        _rnn_from_h0,
+    ),
+    *(
+        Misconception(
+            "rnn_backward",
+            output,
+            "it leaves out the gradient through time: the gradient of h_t is dh[:, t] plus dprev_h "
+            "from step t+1",
+            lambda ref, dh, cache, k=k: _rnn_without_time(ref, dh, cache)[k],
+        )
+        for k, output in enumerate(GRADIENTS)
+        if output != "dh0"
+    ),
+    Misconception("rnn_backward", "dWx", AVERAGED, _mean_over_batch("rnn_backward", 2)),
+    *(
+        Misconception(
+            "rnn_backward",
+            output,
+            "it starts from dh[:, T-1] only: every step t gets dh[:, t] (the loss at step t) plus dprev_h "
+            "from step t+1",
+            lambda ref, dh, cache, k=k: _rnn_last_dh_only(ref, dh, cache)[k],
+        )
+        for k, output in enumerate(GRADIENTS)
+    ),
+    *(
+        Misconception(
+            "lstm_backward",
+            output,
+            "it drops the gradient along the cell state: carry dprev_c from step t to step t-1 as its "
+            "dnext_c (it starts at zero after the last step)",
+            lambda ref, dh, cache, k=k: _lstm_without_cell_path(ref, dh, cache)[k],
+        )
+        for k, output in enumerate(GRADIENTS)
+    ),
+    *(
+        Misconception(
+            "rnn_step_backward",
+            output,
+            "it takes the tanh of next_h again: next_h is already tanh(a), so da = dnext_h * (1 - next_h**2)",
+            lambda ref, *inputs, k=k: _tanh_twice(ref, *inputs)[k],
+        )
+        for k, output in enumerate(("dx", "dprev_h", "dWx", "dWh", "db"))
+    ),
+    *(
+        Misconception(
+            "lstm_step_backward",
+            output,
+            "its cell gradient misses the path through next_h: "
+            "dc = dnext_c + dnext_h * o * (1 - tanh(next_c)**2)",
+            lambda ref, *inputs, k=k: _cell_path_without_h(ref, *inputs)[k],
+        )
+        for k, output in enumerate(("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"))
+    ),
+    *(
+        Misconception(
+            "lstm_step_forward",
+            output,
+            WRONG_ORDER.format(order=", ".join(order)),
+            lambda ref, *inputs, order=order, k=k: _step_forward_in_order(order)(ref, *inputs)[k],
+        )
+        for order in SWAPPED_GATES
+        for k, output in enumerate(("next_h", "next_c"))
+    ),
+    *(
+        Misconception(
+            "lstm_step_backward",
+            output,
+            f"it stacks the gate gradients in the order {', '.join(order)}: stack them as i, f, o, g, "
+            "the order of the blocks of a",
+            lambda ref, *inputs, order=order, k=k: _gates(order)(ref.lstm_step_backward(*inputs)[k]),
+        )
+        for order in SWAPPED_GATES
+        for k, output in ((3, "dWx"), (4, "dWh"), (5, "db"))
+    ),
+    Misconception(
+        "lstm_step_forward",
+        "next_h",
+        "it is o * next_c, without the tanh: next_h = o * tanh(next_c)",
+        lambda ref, *inputs: ref.lstm_step_forward(*inputs)[2][7] * ref.lstm_step_forward(*inputs)[1],
+    ),
+    Misconception("lstm_step_backward", "dWx", AVERAGED, _mean_over_batch("lstm_step_backward", 3)),
+)
+
 SUITE = Suite(
     __file__,
     assignment="rnn_step_by_step",
@@ -329,6 +545,7 @@ SUITE = Suite(
     shape_advice=SHAPE_ADVICE,
     gradient_checks=GRADIENT_CHECKS,
     speed=SPEED,
+    misconceptions=MISCONCEPTIONS,
 )
 
 # One test per exercise, named after its function: rnn_step_forward_test(rnn_step_forward), ...; a
