@@ -42,8 +42,12 @@ class CheckReport:
 
 
 def check_assignment(
-    assignment: Assignment, settings: Autograder, on_result: Callable[[SubmissionResult], None] | None = None
+    assignment: Assignment,
+    settings: Autograder,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+    keep: Path | None = None,
 ) -> CheckReport:
+    """`keep`: grade the examples into keep/submitted and keep/grades (replaced), not a scratch folder."""
     report = CheckReport(assignment.name)
     try:
         spec = read_spec(assignment)
@@ -53,7 +57,7 @@ def check_assignment(
     report.order = list(spec.functions)
     report.problems += figure_problems(assignment)
     report.problems += run_source_notebook(assignment, settings, report)
-    report.problems += grade_examples(assignment, spec, settings, report, on_result)
+    report.problems += grade_examples(assignment, spec, settings, report, on_result, keep)
     return report
 
 
@@ -78,14 +82,18 @@ def grade_examples(
     settings: Autograder,
     report: CheckReport,
     on_result: Callable[[SubmissionResult], None] | None,
+    keep: Path | None = None,
 ) -> list[str]:
-    """Grade every example in a scratch folder; a problem per function whose score differs."""
+    """Grade every example in a scratch folder (or `keep`); a problem per function whose score differs."""
     from autograder.batch import grade_all
     from autograder.local_processes import LocalProcesses
 
     problems = []
     with tempfile.TemporaryDirectory() as scratch:
-        submitted, out = Path(scratch) / "submitted", Path(scratch) / "grades"
+        folder = keep or Path(scratch)
+        submitted, out = folder / "submitted", folder / "grades"
+        for old in (submitted, out):
+            shutil.rmtree(old, ignore_errors=True)
         build_examples(assignment, submitted)
         executor = LocalProcesses(settings.jobs or None)
         report.examples = grade_all(

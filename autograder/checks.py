@@ -29,11 +29,22 @@ __all__ = [
 ]
 
 
-class Mismatch(AssertionError):
-    """A student's result is wrong; the message is the feedback the student reads. `recognised`:
-    it names a known mistake."""
+WRONG_SHAPE, WRONG_VALUES, WRONG_VALUE = "wrong shape", "wrong values", "wrong value"
+COMPARISONS = {WRONG_SHAPE, WRONG_VALUES, WRONG_VALUE}  # the failures a known mistake may explain
 
-    recognised = False
+
+class Mismatch(AssertionError):
+    """A student's result is wrong; the message is the feedback the student reads. For the class
+    report: `says`, the known mistake it names (if any), `category`, the kind of failure, and
+    `ratio`, a runtime test's measured time as a multiple of the reference's."""
+
+    def __init__(self, message: str = "", category: str = "", says: str = "", ratio: float | None = None):
+        super().__init__(message)
+        self.category, self.says, self.ratio = category, says, ratio
+
+    @property
+    def recognised(self) -> bool:
+        return bool(self.says)
 
 
 # What a message may repeat of a student's result: the sizes of a plausible array, the length of a
@@ -108,7 +119,10 @@ class Diagnoses:
 
 def expect_tuple(value: Any, length: int, what: str, case: str) -> tuple:
     if not isinstance(value, tuple | list) or len(value) != length:
-        raise Mismatch(f"{case}: {what} should return a tuple of {length} values, got {describe(value)}")
+        raise Mismatch(
+            f"{case}: {what} should return a tuple of {length} values, got {describe(value)}",
+            "wrong return value",
+        )
     return tuple(value)
 
 
@@ -124,24 +138,25 @@ def expect_array(
     """Full-array comparison: type, then shape, then dtype, then every value; `diagnosis` says
     what a wrong shape or wrong values show."""
     if not isinstance(actual, np.ndarray):
-        raise Mismatch(f"{case}: {what} should be a numpy array, got {describe(actual)}")
+        raise Mismatch(f"{case}: {what} should be a numpy array, got {describe(actual)}", "not an array")
     if actual.shape != expected.shape:
         got = shape_text(actual.shape)
         raise _mismatch(
             f"{case}: {what} has shape {got} but should have shape {expected.shape}",
             diagnosis.explain(actual, expected),
+            WRONG_SHAPE,
         )
     if actual.dtype.kind not in "biuf":
-        raise Mismatch(f"{case}: {what} should hold real numbers, got dtype {actual.dtype}")
+        raise Mismatch(f"{case}: {what} should hold real numbers, got dtype {actual.dtype}", "wrong dtype")
     expect_dtype(actual.dtype, expected.dtype, what, case)
     if expected.dtype.kind == "b":
         wrong = int(np.count_nonzero(actual != expected))
         if wrong:
-            raise Mismatch(f"{case}: {what} is wrong at {wrong} of {expected.size} positions")
+            raise Mismatch(f"{case}: {what} is wrong at {wrong} of {expected.size} positions", WRONG_VALUES)
         return
     actual = actual.astype(float)
     if not np.all(np.isfinite(actual)):
-        raise Mismatch(f"{case}: {what} contains NaN or infinity")
+        raise Mismatch(f"{case}: {what} contains NaN or infinity", "NaN or infinity")
     if not np.allclose(actual, expected, rtol=rtol, atol=atol):
         error = float(np.max(np.abs(actual - expected)))
         wrong = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
@@ -151,13 +166,12 @@ def expect_array(
             f"{case}: {what} values differ at {int(np.count_nonzero(wrong))} of {expected.size} positions"
             f"{at}, max abs error {error:.3g}",
             diagnosis.explain(actual, expected),
+            WRONG_VALUES,
         )
 
 
-def _mismatch(message: str, shows: str) -> Mismatch:
-    mismatch = Mismatch(message + shows)
-    mismatch.recognised = bool(shows)
-    return mismatch
+def _mismatch(message: str, shows: str, category: str) -> Mismatch:
+    return Mismatch(message + shows, category, shows.removeprefix("; "))
 
 
 def expect_arrays(checks: list[tuple], case: str) -> None:
@@ -184,13 +198,15 @@ def expect_scalar(
     """One number (a Python or numpy scalar, or an array holding one), of the expected's dtype."""
     array = np.asarray(actual) if isinstance(actual, int | float | np.generic | np.ndarray) else None
     if array is None or array.size != 1 or array.dtype.kind not in "iuf":
-        raise Mismatch(f"{case}: {what} should be a single number, got {describe(actual)}")
+        raise Mismatch(f"{case}: {what} should be a single number, got {describe(actual)}", "not a number")
     expect_dtype(array.dtype, np.asarray(expected).dtype, what, case)
     value = float(array.reshape(()))
     if not np.isclose(value, expected, rtol=rtol, atol=1e-9):
         shows = diagnosis.explain(np.asarray(value), np.asarray(expected, dtype=float))
         raise _mismatch(
-            f"{case}: {what} differs from the expected value by {abs(value - expected):.3g}", shows
+            f"{case}: {what} differs from the expected value by {abs(value - expected):.3g}",
+            shows,
+            "wrong value",
         )
 
 
@@ -206,7 +222,7 @@ def expect_dtype(actual: np.dtype, expected: np.dtype, what: str, case: str) -> 
         hint = f" (keep float64: {actual} loses precision)"
     else:
         hint = ""
-    raise Mismatch(f"{case}: {what} has dtype {actual} but should be {expected}{hint}")
+    raise Mismatch(f"{case}: {what} has dtype {actual} but should be {expected}{hint}", "wrong dtype")
 
 
 def numeric_gradient(loss: Callable[[], float], array: np.ndarray, step: float = 1e-6) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Command line: `autograder [--course DIR] new|figures|release|check|grade|gradescope|demo ...`.
+"""Command line: `autograder [--course DIR] new|figures|release|check|grade|report|gradescope|demo ...`.
 
 The course is the folder holding nbgrader_config.py: the working directory (or the nearest folder
 above it), or `--course DIR`. Its settings are the `c.Autograder` section of that file; a flag such
@@ -22,6 +22,7 @@ from autograder.text import visible
 # A grade table is wide; when output goes to a file or CI log, do not wrap it at 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
 OVERRIDES = {"runtime_factor": "--runtime-factor", "jobs": "--jobs"}  # Autograder trait -> flag
+DEMO = "demo"  # the demo's graded examples and their class report, in the course folder
 
 
 def shown(text: object) -> str:
@@ -88,14 +89,15 @@ def cmd_figures(course: Course, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(course: Course, args: argparse.Namespace) -> int:
-    """Every assignment named (default: all) must be sound; see autograder.check."""
+def cmd_check(course: Course, args: argparse.Namespace, keep: Path | None = None) -> int:
+    """Every assignment named (default: all) must be sound; see autograder.check. `keep`: a folder
+    to keep each assignment's graded examples in (keep/<assignment>/submitted and grades)."""
     from autograder.check import check_assignment
 
     settings = settings_for(course, args)
     unsound = 0
     for assignment in assignments_of(course, args.assignments):
-        report = check_assignment(assignment, settings)
+        report = check_assignment(assignment, settings, keep=keep / assignment.name if keep else None)
         if report.examples:
             print_grade_table(report.examples, report.order, title=f"{assignment.name}: bundled examples")
         console.print(f"{assignment.name}: {report.public_tests_passed} public test cells passed")
@@ -138,6 +140,28 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         return 0
     print_grade_table(results, order=list(spec.functions))
     console.print(f"results: {shown(out)}/<student_id>/results.json and {shown(out / 'grades.csv')}")
+    return 0
+
+
+def cmd_report(course: Course, args: argparse.Namespace) -> int:
+    """OUT/report.html, cases.csv and similar.csv: what the whole class got wrong (autograder.report)."""
+    from autograder.report import REPORT, write_report
+
+    assignment = course.assignment(args.assignment)
+    results = args.results or course.root / "grades" / assignment.name
+    out = args.out or course.root / "reports" / assignment.name
+    submitted = args.submitted or course.root / "submitted"
+    if not results.is_dir():
+        console.print(
+            f"[red]no results folder {shown(results)}: run `autograder grade {assignment.name}` first"
+        )
+        return 2
+    report = write_report(assignment, results, out, course.settings().runtime_factor, submitted)
+    console.print(
+        f"{assignment.name}: {len(report.results)} results, {len(report.broken)} not graded, "
+        f"{len(report.similar)} similar pair(s)"
+    )
+    console.print(f"report: {shown(out / REPORT)}")
     return 0
 
 
@@ -210,10 +234,21 @@ def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     gradebook entries go to a scratch gradebook)."""
     import tempfile
 
+    from autograder.report import REPORT, write_report
+
     args.assignments = []
     with tempfile.TemporaryDirectory(prefix="autograder-demo-") as scratch:
         released = cmd_release(course, args, gradebook=Path(scratch) / "gradebook.db")
-    return released | cmd_check(course, args)
+    demo = course.root / DEMO
+    checked = cmd_check(course, args, keep=demo)
+    for assignment in assignments_of(course, []):
+        folder = demo / assignment.name
+        factor = course.settings().runtime_factor
+        write_report(assignment, folder / "grades", folder / "report", factor, folder / "submitted")
+        console.print(
+            f"class report of the examples: {shown((folder / 'report' / REPORT).relative_to(course.root))}"
+        )
+    return released | checked
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,6 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of this machine's cores; needs the [dask] extra",
     )
     grade.set_defaults(run=cmd_grade)
+
+    report = commands.add_parser(
+        "report", help="the class report: hardest cases, common mistakes, similarity"
+    )
+    report.add_argument("assignment")
+    report.add_argument(
+        "--results", type=Path, help="where `autograder grade` wrote (default: grades/<assignment>)"
+    )
+    report.add_argument("--out", type=Path, help="where the report goes (default: reports/<assignment>)")
+    report.add_argument("--submitted", type=Path, help="nbgrader's submitted folder (default: the course's)")
+    report.set_defaults(run=cmd_report)
 
     gradescope = commands.add_parser(
         "gradescope", help="write autograder.zip: the assignment as a Gradescope autograder"

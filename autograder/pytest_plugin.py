@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import Diagnoses
+from autograder.checks import Diagnoses, Mismatch
 from autograder.results import TestResult
 from autograder.runtime import RuntimeJudge, TimedCall
-from autograder.student import StudentCallError, StudentFunctions
+from autograder.student import StudentCallError, StudentError, StudentFunctions
 
 MARKERS = [
     "graded(name): the graded function a test module covers",
@@ -174,8 +174,8 @@ class GradingPlugin:
         def check(name: str, make_call: Callable[[np.random.Generator], TimedCall]) -> None:
             runs = range(self._judge.policy.repeats + 1)
             calls = cached(lambda: [make_call(np.random.default_rng([self._seed, run])) for run in runs])
-            report = self._judge.check(self._student, name, calls, key=request.node.nodeid)
-            request.node.user_properties.append(("output", report))
+            timing = self._judge.check(self._student, name, calls, key=request.node.nodeid)
+            request.node.user_properties.extend([("output", timing.report), ("ratio", timing.ratio)])
 
         return check
 
@@ -190,13 +190,26 @@ class GradingPlugin:
         points = float(item.get_closest_marker("points").args[0])
         function = item.get_closest_marker("graded").args[0]
         kind = "runtime" if item.get_closest_marker("runtime") else "correctness"
+        name = test_name(item, function)
         if report.passed:
-            output = dict(item.user_properties).get("output", "")
-            return TestResult(test_name(item, function), function, kind, points, points, output)
+            properties = dict(item.user_properties)
+            return TestResult(
+                name,
+                function,
+                kind,
+                points,
+                points,
+                properties.get("output", ""),
+                "",
+                properties.get("ratio"),
+            )
+        error = call.excinfo.value if call.excinfo else None
         message = feedback(call.excinfo)
-        if isinstance(call.excinfo.value if call.excinfo else None, StudentCallError):
+        if isinstance(error, StudentCallError):
             message = with_case(item, message)
-        return TestResult(test_name(item, function), function, kind, 0.0, points, message)
+        recognised = isinstance(error, Mismatch) and error.recognised
+        ratio = getattr(error, "ratio", None)
+        return TestResult(name, function, kind, 0.0, points, message, failure_kind(error), ratio, recognised)
 
 
 def test_name(item: pytest.Item, function: str) -> str:
@@ -219,6 +232,16 @@ def with_case(item: pytest.Item, message: str) -> str:
         if isinstance(describe, str):
             return f"{describe}: {message}"
     return message
+
+
+def failure_kind(error: BaseException | None) -> str:
+    """What went wrong, for the class report: the known mistake a Mismatch names, else its category
+    (wrong shape, wrong values, ...), or why the student's code gave no result."""
+    if isinstance(error, Mismatch):
+        return error.says or error.category or "failed a check"
+    if isinstance(error, StudentError):
+        return error.category or "could not be run"
+    return "could not be checked"
 
 
 def feedback(excinfo: pytest.ExceptionInfo | None) -> str:

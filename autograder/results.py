@@ -48,9 +48,16 @@ class TestResult:
     score: float
     max_score: float
     output: str = ""
+    failure: str = ""  # what went wrong, in a few words: a known mistake, or the kind of failure
+    ratio: float | None = None  # a runtime test's time, as a multiple of the reference's
+    recognised: bool = False  # the failure is a known mistake, recognised from the numbers
 
     def gradescope(self, output: str | None = None) -> dict:
-        """This test in Gradescope's results.json (`output` in place of its own, if given)."""
+        """This test in Gradescope's results.json (`output` in place of its own, if given); its
+        `extra_data` holds the failure and the ratio, for the class report."""
+        extra = {"failure": self.failure} if self.failure else {}
+        extra |= {"recognised": True} if self.recognised else {}
+        extra |= {"ratio": round(self.ratio, 4)} if self.ratio is not None else {}
         return {
             "name": self.name,
             "name_format": "text",
@@ -61,6 +68,7 @@ class TestResult:
             "output_format": "text",
             "tags": [self.function, self.kind],
             "visibility": VISIBLE,
+            **({"extra_data": extra} if extra else {}),
         }
 
 

@@ -20,6 +20,17 @@ from autograder.checks import Mismatch
 from autograder.sandbox import Sandbox, Session
 from autograder.student import StudentError, StudentFunctions
 
+SLOW = "over the time limit"  # the categories of a runtime test's failures, for the class report
+WRONG_WHEN_TIMED = "wrong result when timed"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A passed runtime test: what it says, and the measured ratio to the reference's time."""
+
+    report: str
+    ratio: float
+
 
 @dataclass(frozen=True)
 class RuntimePolicy:
@@ -65,9 +76,9 @@ class RuntimeJudge:
             raise RuntimeError(f"the reference {name} failed in its sandbox: {result.status} {result.error}")
         return result.cpu_seconds
 
-    def check(self, student: StudentFunctions, name: str, calls: list[TimedCall], key: str) -> str:
+    def check(self, student: StudentFunctions, name: str, calls: list[TimedCall], key: str) -> Timing:
         """Raise Mismatch unless every timed run of the student's function is right and the
-        fastest is within the time limit; returns a one-line report of the measured ratio.
+        fastest is within the time limit; returns the Timing: a one-line report and the measured ratio.
 
         calls: the inputs of each timed run (policy.repeats + 1 of them), each with values of its
         own; key: names the runtime test, whose reference timings this process remembers."""
@@ -85,15 +96,21 @@ class RuntimeJudge:
             timings.append(result.cpu_seconds)
         ratio = min(timings) / min(reference)
         if min(timings) > policy.factor * min(reference) + policy.slack_seconds:
-            raise Mismatch(f"slower than the limit: {ratio:.1f}× the reference, limit {policy.factor:g}×")
-        return f"{ratio:.1f}× the reference's time (limit {policy.factor:g}×)"
+            raise Mismatch(
+                f"slower than the limit: {ratio:.1f}× the reference, limit {policy.factor:g}×",
+                SLOW,
+                ratio=ratio,
+            )
+        return Timing(f"{ratio:.1f}× the reference's time (limit {policy.factor:g}×)", ratio)
 
     def _raise_if_over(self, result, reference: deque[float], name: str) -> None:
         if result.status == "cpu_limit":
             ratio = result.cpu_seconds / min(reference)
             raise Mismatch(
                 f"slower than the limit: stopped after {ratio:.0f}× the reference's time, "
-                f"limit {self.policy.factor:g}× (a vectorized {name} fits easily)"
+                f"limit {self.policy.factor:g}× (a vectorized {name} fits easily)",
+                SLOW,
+                ratio=ratio,
             )
 
 
@@ -101,4 +118,7 @@ def _verify(verify: Callable[[Any], None], value: Any) -> None:
     try:
         verify(value)
     except (Mismatch, StudentError) as wrong:
-        raise Mismatch(f"runtime points require a correct result, and this one is not: {wrong}") from None
+        raise Mismatch(
+            f"runtime points require a correct result, and this one is not: {wrong}",
+            WRONG_WHEN_TIMED,
+        ) from None

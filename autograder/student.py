@@ -29,7 +29,12 @@ TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
 class StudentError(AssertionError):
-    """The student's code could not produce a result; the message says why, for the student."""
+    """The student's code could not produce a result; the message says why, for the student, and
+    `category` in a few words, for the class report."""
+
+    def __init__(self, message: str = "", category: str = ""):
+        super().__init__(message)
+        self.category = category
 
 
 class StudentCallError(StudentError):
@@ -100,7 +105,7 @@ class StudentFunctions:
         (or over an explicit `cpu_budget`, which the runtime test reports itself). Every call has
         a CPU budget: `cpu_budget`, or the grader's per-call budget for untimed calls."""
         if name in self._hung:
-            raise StudentError(self._hung[name])
+            raise StudentError(self._hung[name], "did not finish")
         session = self._session(name)
         result = session.call(
             name,
@@ -119,18 +124,20 @@ class StudentFunctions:
             if result.status == "timeout":
                 self._hung[name] = f"{message} (on an earlier test; not run again)"
             unfinished = getattr(result, "error_type", "") == "NotImplementedError"
-            raise (StudentCallError if result.status == "error" and not unfinished else StudentError)(message)
+            error = StudentCallError if result.status == "error" and not unfinished else StudentError
+            raise error(message, failure_category(result))
         return result
 
     def _session(self, name: str):
         if self._problem:
-            raise StudentError(self._problem)
+            raise StudentError(self._problem, "not graded")
         if name not in self._reference_cells:
             raise StudentError(f"{name} is not a graded function of this assignment")
         if name not in self._submission.cells:
             raise StudentError(
                 f"no cell starting with '# GRADED FUNCTION: {name}', and no top-level `def {name}` in a "
-                "code cell, was found in the notebook"
+                "code cell, was found in the notebook",
+                "missing",
             )
         session = self._sessions.get(name)
         if session is None:
@@ -148,7 +155,9 @@ class StudentFunctions:
                 session = self._sandbox.session(cells, target=name, pin=list(may_call))
             except SessionLoadError as error:
                 reason = quote_error(error)
-                raise StudentError(f"the cell of {name} failed when run on its own: {reason}") from None
+                raise StudentError(
+                    f"the cell of {name} failed when run on its own: {reason}", "its cell failed"
+                ) from None
             self._sessions[name] = session
         return session
 
@@ -169,6 +178,25 @@ def quote_error(error: CallResult | SessionLoadError) -> str:
     message = clip(getattr(error, "error_message", ""), MESSAGE_CHARS)
     where = f" at line {line} of its cell" if type(line) is int and 0 < line < 1_000_000 else ""
     return f"{kind}{where}" + (f": {message}" if message else "")
+
+
+def failure_category(result: CallResult) -> str:
+    """A failed call in a few words, for the class report."""
+    kind = getattr(result, "error_type", "")
+    if result.status == "error":
+        if kind == "NotImplementedError":
+            return "not implemented"
+        if getattr(result, "wrote_input", False):
+            return "changed its input in place"
+        return (
+            f"raised {kind}" if isinstance(kind, str) and TYPE_NAME.fullmatch(kind) else "raised an exception"
+        )
+    return {
+        "timeout": "did not finish",
+        "cpu_limit": "over the CPU budget",
+        "crashed": "crashed",
+        "protocol": "broke the connection",
+    }.get(str(result.status), "failed")
 
 
 def describe_failure(name: str, result: CallResult, cpu_seconds: float) -> str:

@@ -1,6 +1,6 @@
-"""`autograder demo` (what `./run demo` runs) builds the releases and grades the bundled examples
-in a scratch folder: the course's gradebook and its submitted/, autograded/ and feedback/ folders are
-left exactly as they were."""
+"""`autograder demo` (what `./run demo` runs) builds the releases, grades the bundled examples into
+demo/ and writes their class report: the course's gradebook and its submitted/, autograded/ and
+feedback/ folders are left exactly as they were."""
 
 import hashlib
 import shutil
@@ -43,3 +43,8 @@ def test_the_demo_leaves_the_courses_grading_folders_alone(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "conv_step_by_step: sound" in out and "rnn_step_by_step: sound" in out
     assert contents(tmp_path) == before
+    for name in ("conv_step_by_step", "rnn_step_by_step"):  # it ends with the examples' class report
+        report = tmp_path / "demo" / name / "report"
+        assert f"class report of the examples: demo/{name}/report/report.html" in out
+        assert "reference" in (report / "report.html").read_text() or (report / "cases.csv").read_text()
+        assert (report / "cases.csv").read_text().startswith("test,function,passed,failed,pass_rate")

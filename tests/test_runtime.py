@@ -60,7 +60,7 @@ def test_an_early_lucky_reference_run_does_not_hold_later_students_to_it():
     verdicts = []
     for _ in range(5):
         try:
-            verdicts.append(judge.check(ScriptedStudent([5.0, 5.0, 5.0]), "f", calls(), key="t"))
+            verdicts.append(judge.check(ScriptedStudent([5.0, 5.0, 5.0]), "f", calls(), key="t").report)
         except Mismatch as error:
             verdicts.append(str(error))
     assert verdicts[0].startswith("5.0× the reference")
