@@ -4,10 +4,13 @@
   (autograder.spec.read_spec);
 - every figure of instructor/figures.py is embedded in the markdown cell that shows it
   (autograder.figures);
+- the reference agrees with the independent plain-loop implementation of instructor/plain_loops.py
+  on random inputs drawn by hypothesis (autograder.agreement);
 - the source notebook runs top to bottom, in a scratch copy with the student test kit, and every
   public test passes;
 - every bundled example, graded with the hidden tests, gets exactly the scores it states (the
-  reference full marks, the untouched release zero; autograder.examples).
+  reference full marks, runtime included, the untouched release zero; autograder.examples);
+- the committed release is what `autograder release` makes of the source now.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.agreement import check_agreement
 from autograder.course import Assignment, CourseError
 from autograder.examples import build_examples, expected_scores
 from autograder.figures import figure_problems
-from autograder.release import ship_kit
+from autograder.release import release_differences, ship_kit
 from autograder.results import SubmissionResult
 from autograder.settings import Autograder
 from autograder.spec import AssignmentSpec, read_spec
@@ -56,8 +60,10 @@ def check_assignment(
         return report
     report.order = list(spec.functions)
     report.problems += figure_problems(assignment)
+    report.problems += check_agreement(assignment)
     report.problems += run_source_notebook(assignment, settings, report)
     report.problems += grade_examples(assignment, spec, settings, report, on_result, keep)
+    report.problems += release_differences(assignment, settings)
     return report
 
 

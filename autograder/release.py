@@ -61,6 +61,53 @@ def generate_release(assignment: Assignment, settings: Autograder, gradebook: Pa
     return assignment.release_dir
 
 
+def comparable(notebook) -> list[tuple]:
+    """What matters of a notebook: cell types, sources, nbgrader metadata and attachments (not
+    volatile ids)."""
+    return [
+        (cell.cell_type, cell.source, cell.get("metadata", {}).get("nbgrader"), cell.get("attachments"))
+        for cell in notebook.cells
+    ]
+
+
+def release_differences(assignment: Assignment, settings: Autograder) -> list[str]:
+    """Where the committed release differs from what `autograder release` makes of the source now
+    (generated in a scratch copy of the course: the course's release and gradebook are untouched)."""
+    import tempfile
+
+    from autograder.course import Course
+    from autograder.notebook import read_notebook
+
+    committed = assignment.release_dir
+    if not committed.is_dir():
+        return [f"no release: run `autograder release {assignment.name}`"]
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        shutil.copytree(assignment.source_dir, root / "source" / assignment.name, ignore=_KIT)
+        shutil.copytree(assignment.tests_dir, root / "grader_tests" / assignment.name)
+        shutil.copy(assignment.root / "nbgrader_config.py", root)
+        copy = Course.load(root).assignment(assignment.name)
+        fresh = generate_release(copy, settings, root / "gradebook.db")
+        files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
+        old = {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()}
+        problems = [f"release/{assignment.name}/{name} is missing" for name in sorted(files - old)]
+        problems += [
+            f"release/{assignment.name}/{name} is not made from source/" for name in sorted(old - files)
+        ]
+        for name in sorted(files & old):
+            same = (
+                comparable(read_notebook(fresh / name)) == comparable(read_notebook(committed / name))
+                if name.suffix == ".ipynb"
+                else (fresh / name).read_bytes() == (committed / name).read_bytes()
+            )
+            if not same:
+                problems.append(f"release/{assignment.name}/{name} is stale")
+    return [f"{problem}: run `autograder release {assignment.name}`" for problem in problems]
+
+
+_KIT = shutil.ignore_patterns(*SHIPPED, "__pycache__")  # written afresh by the release
+
+
 def nbgrader_environment() -> dict[str, str]:
     """nbgrader runs `alembic` from PATH: put this interpreter's scripts folder first."""
     scripts = str(Path(sys.executable).parent)

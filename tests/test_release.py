@@ -11,12 +11,7 @@ from nbgrader import utils as nbgrader_utils
 
 from autograder.course import Course
 from autograder.notebook import graded_cells, read_notebook
-from autograder.release import TESTKIT, generate_release, shipped_limits
-
-
-def comparable(nb: nbformat.NotebookNode) -> list[tuple]:
-    """What matters of a notebook: cell types, sources and nbgrader metadata, not volatile ids."""
-    return [(cell.cell_type, cell.source, cell.get("metadata", {}).get("nbgrader")) for cell in nb.cells]
+from autograder.release import TESTKIT, comparable, generate_release, release_differences, shipped_limits
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -103,3 +98,22 @@ def _solution_lines(source: str) -> list[str]:
         elif inside and len(line.strip()) > 12:
             lines.append(line)
     return lines
+
+
+@pytest.mark.slow
+def test_a_stale_release_is_reported_by_check(tmp_path):
+    name = "conv_step_by_step"
+    for folder in ("source", "grader_tests", "release"):
+        shutil.copytree(COURSE.root / folder / name, tmp_path / folder / name)
+    shutil.copy(COURSE.root / "nbgrader_config.py", tmp_path)
+    copy = Course.load(tmp_path).assignment(name)
+    settings = Course.load(tmp_path).settings()
+    assert release_differences(copy, settings) == []
+    notebook = read_notebook(copy.source_notebook)
+    notebook.cells[0].source += "\n\nA sentence added after the release."
+    nbformat.write(notebook, copy.source_notebook)
+    (copy.release_dir / "images.h5").unlink()
+    assert release_differences(copy, settings) == [
+        f"release/{name}/images.h5 is missing: run `autograder release {name}`",
+        f"release/{name}/{name}.ipynb is stale: run `autograder release {name}`",
+    ]
