@@ -23,6 +23,7 @@ from autograder.text import visible
 console = Console(width=None if sys.stdout.isatty() else 200)
 OVERRIDES = {"runtime_factor": "--runtime-factor", "jobs": "--jobs"}  # Autograder trait -> flag
 DEMO = "demo"  # the demo's graded examples and their class report, in the course folder
+MUTANTS_CAUGHT = 0.95  # the share of non-equivalent mutants the hidden tests must catch
 
 
 def shown(text: object) -> str:
@@ -101,11 +102,37 @@ def cmd_check(course: Course, args: argparse.Namespace, keep: Path | None = None
         if report.examples:
             print_grade_table(report.examples, report.order, title=f"{assignment.name}: bundled examples")
         console.print(f"{assignment.name}: {report.public_tests_passed} public test cells passed")
+        if getattr(args, "mutants", False):
+            report.problems += check_mutants(assignment, settings)
         for problem in report.problems:
             console.print(f"[red]{shown(problem)}")
         console.print(report.verdict, style="green" if not report.problems else "red")
         unsound += bool(report.problems)
     return 1 if unsound else 0
+
+
+def check_mutants(assignment, settings) -> list[str]:
+    """Run the mutants of the reference (autograder.mutants); print what each test set caught and
+    every survivor; a problem when the hidden tests catch under MUTANTS_CAUGHT of them."""
+    from autograder.mutants import run_mutants
+
+    with console.status(f"{assignment.name}: mutants of the reference solution") as status:
+        report = run_mutants(
+            assignment,
+            settings,
+            settings.jobs or None,
+            lambda stage, done, total: status.update(f"{assignment.name}: mutants, {stage} {done}/{total}"),
+        )
+    console.print(f"{assignment.name}: {report.summary()}")
+    survivors = report.survivors()
+    for mutant in survivors:
+        console.print(f"surviving mutant of {mutant.function} ({mutant.operator}, line {mutant.line}):")
+        console.print(Text(mutant.diff))
+    counted = len(report.mutants) - len(report.equivalent)
+    caught = counted - len(survivors)
+    if counted and caught / counted < MUTANTS_CAUGHT:
+        return [f"the hidden tests catch {caught} of {counted} mutants, under {MUTANTS_CAUGHT:.0%}"]
+    return []
 
 
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
@@ -275,9 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     release.set_defaults(run=cmd_release)
 
     check = commands.add_parser(
-        "check", help="the source notebook passes its public tests and the examples score what they state"
+        "check", help="the assignment is sound: points, figures, plain loops, notebook, examples, release"
     )
     check.add_argument("assignments", nargs="*", help="default: every assignment")
+    check.add_argument(
+        "--mutants",
+        action="store_true",
+        help="also run mutants of the reference through the hidden and public tests (minutes)",
+    )
     add_overrides(check)
     check.set_defaults(run=cmd_check)
 

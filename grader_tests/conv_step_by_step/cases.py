@@ -3,7 +3,8 @@ runs of runtime tests, which draw their values from the generator the `runtime` 
 
 Values are continuous random numbers, so pooling windows have a unique maximum (no ties).
 Every case varies what the classic tests hold fixed: stride > 1, pad 0, non-square and
-non-divisible sizes, f != stride, several examples and channels with distinct data.
+non-divisible sizes, f != stride, several examples and channels with distinct data; and the edge
+sizes a vectorized solution can get wrong: one input channel, 1×1 windows.
 """
 
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class PoolCase(Case):
 
 CONV_CASES = [
     ConvCase("stride2-pad1-nonsquare", (2, 7, 5, 3), f=3, n_C=4, stride=2, pad=1, seed=10),
-    ConvCase("stride1-pad0-f2", (3, 4, 6, 2), f=2, n_C=3, stride=1, pad=0, seed=20),
+    ConvCase("stride1-pad0-f2-one-channel", (3, 4, 6, 1), f=2, n_C=3, stride=1, pad=0, seed=20),
     ConvCase("stride3-pad2-f4", (2, 9, 8, 2), f=4, n_C=2, stride=3, pad=2, seed=30),
     ConvCase("stride2-pad0-nondivisible", (2, 8, 6, 3), f=3, n_C=2, stride=2, pad=0, seed=40),
     ConvCase("1x1-filters", (2, 3, 4, 5), f=1, n_C=3, stride=1, pad=0, seed=50),
@@ -88,7 +89,7 @@ POOL_CASES = [
     PoolCase("average-f2-stride2-nondivisible", (2, 6, 7, 3), f=2, stride=2, mode="average", seed=120),
     PoolCase("max-f3-stride1-overlapping", (2, 5, 6, 2), f=3, stride=1, mode="max", seed=130),
     PoolCase("average-f3-stride2-overlapping", (2, 7, 7, 3), f=3, stride=2, mode="average", seed=140),
-    PoolCase("max-f2-stride3-gaps", (3, 8, 7, 2), f=2, stride=3, mode="max", seed=150),
+    PoolCase("max-f1-stride3-gaps", (3, 8, 7, 2), f=1, stride=3, mode="max", seed=150),
     PoolCase("average-f2-stride3-gaps", (3, 8, 7, 2), f=2, stride=3, mode="average", seed=160),
 ]
 
