@@ -191,6 +191,10 @@ CASES = {
         "stride=3, pad=1, 2×2 filters on 2 inputs of 8×6×3, where the stride does not divide n + 2*pad - f",
         (2, 8, 6, 3), f=2, n_C=3, stride=3, pad=1, seed=303,
     ),
+    "conv_forward/one_channel": _conv(
+        "stride=1, pad=0, 2×2 filters on 3 inputs of 4×6 with one channel (grayscale)",
+        (3, 4, 6, 1), f=2, n_C=3, stride=1, pad=0, seed=304,
+    ),
     "conv_forward/classic_pad2_stride2": _conv(
         "the course's backward example (seed 1, stride=2, pad=2, 2×2 filters on 10 inputs of 4×4×3)",
         (10, 4, 4, 3), f=2, n_C=8, stride=2, pad=2, seed=1, legacy=True,
@@ -253,6 +257,10 @@ CASES = {
     "conv_backward/stride3_pad1_nondivisible": _conv_backward(
         "stride=3, pad=1, 2×2 filters on 2 inputs of 8×6×2, where the stride does not divide n + 2*pad - f",
         (2, 8, 6, 2), f=2, n_C=3, stride=3, pad=1, seed=503,
+    ),
+    "conv_backward/one_channel": _conv_backward(
+        "stride=1, pad=0, 2×2 filters on 3 inputs of 4×6 with one channel (grayscale)",
+        (3, 4, 6, 1), f=2, n_C=3, stride=1, pad=0, seed=504,
     ),
     # create_mask_from_window ------------------------------------------------------------
     "create_mask_from_window/classic": Case(
@@ -319,6 +327,14 @@ CASES = {
         (2, 8, 7, 2), f=2, stride=3, mode="average", seed=703,
         hint="elements outside every window get a zero gradient; " + STRIDE_HINT,
     ),
+    **{
+        f"pool_backward/{mode}_f2_stride2_nondivisible": _pool_backward(
+            f"mode={mode!r}, f=2, stride=2 on 2 inputs of 5×7×2 (the last row and column in no window)",
+            (2, 5, 7, 2), f=2, stride=2, mode=mode, seed=704,
+            hint="the last row and column are in no window: their gradient is 0",
+        )
+        for mode in ("max", "average")
+    },
 }
 # fmt: on
 
