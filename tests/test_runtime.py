@@ -68,12 +68,21 @@ def test_an_early_lucky_reference_run_does_not_hold_later_students_to_it():
     assert verdicts[4].startswith("5.0× the reference")
 
 
-def test_the_first_run_gets_a_larger_budget_and_an_over_budget_run_fails():
+def test_the_first_run_gets_a_larger_budget_and_runs_over_budget_fail():
     judge = judge_with_reference([1.0, 1.0, 1.0])
     student = ScriptedStudent([25.0, 12.0, 12.0])
-    with pytest.raises(Mismatch, match="stopped after 10× the reference's time, limit 10×"):
+    with pytest.raises(Mismatch, match="slower than the limit: 25.0× the reference, limit 10×"):
         judge.check(student, "f", calls(), key="t")
-    assert student.budgets == [30.0, 10.0]
+    assert student.budgets == [30.0, 10.0, 10.0]
+    judge = judge_with_reference([1.0, 1.0, 1.0])
+    with pytest.raises(Mismatch, match="stopped after 10× the reference's time, limit 10×"):
+        judge.check(ScriptedStudent([31.0, 12.0, 12.0]), "f", calls(), key="t")
+
+
+def test_one_run_killed_at_its_budget_is_not_the_verdict():
+    # a busy moment slows one run past its budget; the fastest of the others counts
+    judge = judge_with_reference([1.0, 1.0, 1.0])
+    assert judge.check(ScriptedStudent([2.0, 50.0, 2.0]), "f", calls(), key="t").ratio == 2.0
 
 
 def test_every_run_must_be_right_for_its_own_input():
