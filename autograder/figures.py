@@ -10,6 +10,7 @@ An attachment renders as soon as the notebook opens, executed or not.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import io
 import re
@@ -49,21 +50,25 @@ def references(notebook) -> dict[str, int]:
     }
 
 
-def render(draw: Callable) -> str:
-    """The figure as base64 PNG (no timestamp or version in its metadata, so it only changes when
-    the drawing does)."""
-    import base64
+def png_base64(figure) -> str:
+    """A matplotlib Figure as base64 PNG (no timestamp or version in its metadata, so it only
+    changes when the drawing does)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
+
+def render(draw: Callable) -> str:
+    """What draw() draws, as base64 PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure = draw()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    png = png_base64(figure)
     plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return png
 
 
 def figure_problems(assignment: Assignment, notebook=None) -> list[str]:

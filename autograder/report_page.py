@@ -3,11 +3,10 @@ link to anything outside it, every text that came from a submission escaped."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import statistics
 
+from autograder.figures import png_base64
 from autograder.report import ClassReport
 from autograder.text import visible
 
@@ -61,13 +60,7 @@ def summary(report: ClassReport) -> str:
 
 
 def figure_tag(figure, alt: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{png_base64(figure)}'>"
 
 
 def scores(report: ClassReport) -> str:
